@@ -1,0 +1,366 @@
+package core
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// Config is the validated input of [Compile]: one route's effective policy
+// plus the protocol's own headers.
+type Config struct {
+	// Origins are allow_origins entries, as accepted by ParseOrigin.
+	Origins []string
+	// OriginOptions are the relaxations ParseOrigin was validated with.
+	OriginOptions OriginOptions
+	// Credentials sends Access-Control-Allow-Credentials: true.
+	Credentials bool
+	// AllowHeaders are the application's request headers; "*" allows any
+	// but Authorization.
+	AllowHeaders []string
+	// ProtocolHeaders are request headers the RPC protocol itself sends;
+	// always allowed.
+	ProtocolHeaders []string
+	// MaxAge is Access-Control-Max-Age in seconds; negative omits it.
+	MaxAge int
+	// Debug answers refused preflights in a way that makes the browser's
+	// console name the check that failed (see Policy.Preflight).
+	Debug bool
+}
+
+// Policy runs the CORS protocol for routes sharing one effective policy.
+// It is immutable after Compile and safe for concurrent use.
+type Policy struct {
+	origins     originMatcher
+	anyOrigin   bool // "*" without credentials: the answer is the same for every origin
+	credentials bool
+	anyHeader   bool // "*" in allow_headers
+	allowAuth   bool // Authorization listed by name
+	headers     headerSet
+	maxAge      string // "" when unset
+	debug       bool
+	// nPreflight is the number of header values a successful preflight
+	// writes at most; nActual likewise for an actual response.
+}
+
+// Compile precomputes everything the request path needs. c must already
+// have passed validation; Compile reports only what it cannot represent.
+func Compile(c Config) (*Policy, error) {
+	p := &Policy{credentials: c.Credentials, debug: c.Debug}
+	patterns := make([]originPattern, 0, len(c.Origins))
+	for _, o := range c.Origins {
+		op, err := ParseOrigin(o, c.OriginOptions)
+		if err != nil {
+			return nil, &Problem{Field: "allow_origins", Value: o, Msg: err.Error()}
+		}
+		patterns = append(patterns, op)
+	}
+	p.origins = newOriginMatcher(patterns)
+	p.anyOrigin = p.origins.any && !c.Credentials
+	var names []string
+	for _, h := range c.AllowHeaders {
+		if h == "*" {
+			p.anyHeader = true
+			continue
+		}
+		names = append(names, h)
+	}
+	names = append(names, c.ProtocolHeaders...)
+	p.headers = newHeaderSet(names)
+	p.allowAuth = p.headers.has("authorization")
+	if c.MaxAge >= 0 {
+		p.maxAge = strconv.Itoa(c.MaxAge)
+	}
+	return p, nil
+}
+
+// AnyOrigin reports whether the policy answers every origin alike ("*"
+// without credentials).
+func (p *Policy) AnyOrigin() bool { return p.anyOrigin }
+
+// headerAllowed reports whether a requested header name (any case) may be
+// sent.
+func (p *Policy) headerAllowed(name string) bool {
+	if p.headers.has(name) {
+		return true
+	}
+	// "*" never covers Authorization (Fetch: CORS non-wildcard request-header name).
+	return p.anyHeader && !strings.EqualFold(name, "authorization")
+}
+
+// Reason says why a preflight was refused.
+type Reason uint8
+
+const (
+	// Allowed: the preflight succeeded.
+	Allowed Reason = iota
+	// OriginNotAllowed: the Origin is missing from the policy, malformed,
+	// or sent on several lines.
+	OriginNotAllowed
+	// MethodNotAllowed: the route does not bind Access-Control-Request-Method.
+	MethodNotAllowed
+	// HeaderNotAllowed: a name in Access-Control-Request-Headers is not allowed.
+	HeaderNotAllowed
+	// MalformedRequest: Access-Control-Request-Headers is not a list of
+	// tokens, or asks for too many.
+	MalformedRequest
+)
+
+func (r Reason) String() string {
+	switch r {
+	case Allowed:
+		return "allowed"
+	case OriginNotAllowed:
+		return "origin not allowed"
+	case MethodNotAllowed:
+		return "method not allowed"
+	case HeaderNotAllowed:
+		return "header not allowed"
+	default:
+		return "malformed request headers"
+	}
+}
+
+// Outcome is the result of a preflight: the reason, and the offending value
+// (the origin, method or header name) when refused. Value is a substring of
+// the request and must not be retained past the request.
+type Outcome struct {
+	Reason Reason
+	Value  string
+}
+
+// Well-known header keys, in canonical form so the request path indexes
+// header maps directly.
+const (
+	hOrigin        = "Origin"
+	hVary          = "Vary"
+	hACRM          = "Access-Control-Request-Method"
+	hACRH          = "Access-Control-Request-Headers"
+	hACAO          = "Access-Control-Allow-Origin"
+	hACAC          = "Access-Control-Allow-Credentials"
+	hACAM          = "Access-Control-Allow-Methods"
+	hACAH          = "Access-Control-Allow-Headers"
+	hACMA          = "Access-Control-Max-Age"
+	hACEH          = "Access-Control-Expose-Headers"
+	varyPreflight  = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+	varyOriginOnly = "Origin"
+)
+
+// IsPreflight reports whether r is a CORS preflight: OPTIONS with an Origin
+// and an Access-Control-Request-Method header. An OPTIONS request without
+// them is an ordinary request.
+func IsPreflight(r *http.Request) bool {
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	_, hasACRM := r.Header[hACRM]
+	return hasACRM && len(r.Header[hOrigin]) > 0
+}
+
+// RequestedMethod returns the Access-Control-Request-Method of a preflight,
+// or "" when it is absent, empty or sent on several lines.
+func RequestedMethod(r *http.Request) string {
+	if v := r.Header[hACRM]; len(v) == 1 {
+		return v[0]
+	}
+	return ""
+}
+
+// origin returns the request's single Origin value, or "" when it is
+// absent or sent on several lines (which no browser does).
+func origin(h http.Header) (string, bool) {
+	v := h[hOrigin]
+	switch len(v) {
+	case 0:
+		return "", false
+	case 1:
+		return v[0], true
+	default:
+		return "", true
+	}
+}
+
+// Preflight answers the preflight r, which the middleware matched to a route
+// under this policy. allowMethods is the Access-Control-Allow-Methods value
+// for the route, "" when the route does not bind the requested method.
+//
+// On success it writes 204 with the CORS headers; on refusal, 403 and no
+// CORS headers at all, allocating nothing. With Debug set, a refusal for a
+// method or header is answered 204 with Allow-Origin but without the missing
+// grant, so the browser's console names the check that failed.
+func (p *Policy) Preflight(w http.ResponseWriter, r *http.Request, allowMethods string) Outcome {
+	o, ok := origin(r.Header)
+	if !ok || !p.origins.match(o) {
+		if len(r.Header[hOrigin]) == 1 {
+			o = r.Header[hOrigin][0]
+		}
+		w.WriteHeader(http.StatusForbidden)
+		return Outcome{OriginNotAllowed, o}
+	}
+	if allowMethods == "" {
+		return p.refuse(w, o, Outcome{MethodNotAllowed, RequestedMethod(r)})
+	}
+	acrh := r.Header[hACRH]
+	rh, refused, bad := scanRequestHeaders(acrh, p)
+	switch {
+	case bad:
+		return p.refuse(w, o, Outcome{MalformedRequest, refused})
+	case refused != "":
+		return p.refuse(w, o, Outcome{HeaderNotAllowed, refused})
+	}
+
+	h := w.Header()
+	n := 3 // Allow-Origin, Allow-Methods, Vary
+	if p.credentials {
+		n++
+	}
+	if rh.count > 0 {
+		n++
+	}
+	if p.maxAge != "" {
+		n++
+	}
+	// One allocation for every value we write. Each header gets its own
+	// capacity-limited window, so a later append by anyone reallocates
+	// instead of writing into a neighbour.
+	vals := make([]string, n)
+	i := 0
+	put := func(key, v string) {
+		vals[i] = v
+		h[key] = vals[i : i+1 : i+1]
+		i++
+	}
+	if p.anyOrigin {
+		put(hACAO, "*")
+	} else {
+		put(hACAO, o)
+	}
+	if p.credentials {
+		put(hACAC, "true")
+	}
+	put(hACAM, allowMethods)
+	if rh.count > 0 {
+		if rh.canonical != "" {
+			put(hACAH, rh.canonical)
+		} else {
+			put(hACAH, joinRequestHeaders(acrh, rh.count))
+		}
+	}
+	if p.maxAge != "" {
+		put(hACMA, p.maxAge)
+	}
+	if prev := h[hVary]; len(prev) > 0 {
+		h[hVary] = append(prev, varyPreflight)
+	} else {
+		put(hVary, varyPreflight)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return Outcome{}
+}
+
+// refuse answers a preflight from an allowed origin that asked for a method
+// or header the route does not allow.
+func (p *Policy) refuse(w http.ResponseWriter, origin string, out Outcome) Outcome {
+	if !p.debug {
+		w.WriteHeader(http.StatusForbidden)
+		return out
+	}
+	// Debug: grant the origin (and credentials) but not the method or
+	// header, so the browser reports exactly which one is missing.
+	h := w.Header()
+	if p.anyOrigin {
+		h[hACAO] = []string{"*"}
+	} else {
+		h[hACAO] = []string{origin}
+	}
+	if p.credentials {
+		h[hACAC] = []string{"true"}
+	}
+	h[hVary] = append(h[hVary], varyPreflight)
+	w.WriteHeader(http.StatusNoContent)
+	return out
+}
+
+// Actual decorates the response to a request that is not a preflight, before
+// the wrapped handler runs. expose is the Access-Control-Expose-Headers value
+// for the route ("" for none). It returns whether the origin was granted.
+//
+// A request without Origin gets Vary: Origin (the answer depends on it),
+// except under an any-origin policy, whose Allow-Origin: * goes on every
+// response.
+func (p *Policy) Actual(h http.Header, r *http.Request, expose string) bool {
+	if p.anyOrigin {
+		n := 1
+		if expose != "" {
+			n++
+		}
+		vals := make([]string, n)
+		vals[0] = "*"
+		h[hACAO] = vals[0:1:1]
+		if expose != "" {
+			vals[1] = expose
+			h[hACEH] = vals[1:2:2]
+		}
+		return true
+	}
+	o, _ := origin(r.Header)
+	if o == "" || !p.origins.match(o) {
+		addVaryOrigin(h, nil)
+		return false
+	}
+	n := 2 // Allow-Origin, Vary
+	if p.credentials {
+		n++
+	}
+	if expose != "" {
+		n++
+	}
+	vals := make([]string, n)
+	vals[0] = o
+	h[hACAO] = vals[0:1:1]
+	i := 1
+	if p.credentials {
+		vals[i] = "true"
+		h[hACAC] = vals[i : i+1 : i+1]
+		i++
+	}
+	if expose != "" {
+		vals[i] = expose
+		h[hACEH] = vals[i : i+1 : i+1]
+		i++
+	}
+	addVaryOrigin(h, vals[i:i+1:i+1])
+	return true
+}
+
+// addVaryOrigin adds Origin to Vary unless it is there already. spare, if
+// not nil, is a one-element slice to use when Vary is not set yet.
+func addVaryOrigin(h http.Header, spare []string) {
+	prev := h[hVary]
+	for _, v := range prev {
+		if hasToken(v, varyOriginOnly) || v == "*" {
+			return
+		}
+	}
+	if len(prev) > 0 {
+		h[hVary] = append(prev, varyOriginOnly)
+		return
+	}
+	if spare == nil {
+		spare = make([]string, 1)
+	}
+	spare[0] = varyOriginOnly
+	h[hVary] = spare
+}
+
+// hasToken reports whether the comma-separated list v holds tok (any case).
+func hasToken(v, tok string) bool {
+	for v != "" {
+		var el string
+		el, v, _ = strings.Cut(v, ",")
+		if strings.EqualFold(strings.Trim(el, " \t"), tok) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,242 @@
+package core
+
+import (
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/protocors/protocors/corspb"
+)
+
+// Scope says where a field of an effective policy came from.
+type Scope uint8
+
+const (
+	// ScopeNone: no scope sets the field.
+	ScopeNone Scope = iota
+	// ScopeDefault: the runtime default policy (WithDefaultPolicy, WithOrigins).
+	ScopeDefault
+	// ScopeFile: the (protocors.v1.file) option.
+	ScopeFile
+	// ScopeService: the (protocors.v1.service) option.
+	ScopeService
+	// ScopeMethod: the (protocors.v1.method) option.
+	ScopeMethod
+)
+
+func (s Scope) String() string {
+	switch s {
+	case ScopeDefault:
+		return "default"
+	case ScopeFile:
+		return "file"
+	case ScopeService:
+		return "service"
+	case ScopeMethod:
+		return "method"
+	default:
+		return "none"
+	}
+}
+
+// Field numbers of corspb.Policy, used to index Effective.Sources.
+const (
+	FieldEnabled          = 1
+	FieldAllowOrigins     = 2
+	FieldAllowHeaders     = 3
+	FieldExposeHeaders    = 4
+	FieldAllowCredentials = 5
+	FieldMaxAgeSeconds    = 6
+	numFields             = 7
+)
+
+// Effective is the policy of one method after merging every scope.
+type Effective struct {
+	// Method is the method the policy governs.
+	Method protoreflect.MethodDescriptor
+	// Policy is the merged policy, nil when no scope supplies one.
+	Policy *corspb.Policy
+	// Enabled reports whether the method gets CORS handling: some scope
+	// supplies a policy and the merged enabled field is not false.
+	Enabled bool
+	// Sources[n] is the scope that set field number n of Policy.
+	Sources [numFields]Scope
+	// Names[s] is the full name of the descriptor of scope s ("" for
+	// ScopeDefault and ScopeNone): the file path, service or method name.
+	Names [ScopeMethod + 1]string
+}
+
+// Source returns the scope that set field number n of the policy.
+func (e *Effective) Source(n int) Scope {
+	if n <= 0 || n >= numFields {
+		return ScopeNone
+	}
+	return e.Sources[n]
+}
+
+// SourceName names the descriptor that set field number n: a file path, a
+// service or method full name, or "runtime default".
+func (e *Effective) SourceName(n int) string {
+	s := e.Source(n)
+	if s == ScopeDefault {
+		return "runtime default"
+	}
+	return e.Names[s]
+}
+
+// Resolver reads policies from descriptors and caches what it read per file
+// and service, so resolving every method of a large registry reads each
+// option once.
+type Resolver struct {
+	// Default is the outermost scope; nil for none.
+	Default *corspb.Policy
+
+	files    map[protoreflect.FileDescriptor]*corspb.Policy
+	services map[protoreflect.ServiceDescriptor]*corspb.Policy
+}
+
+// Resolve returns the effective policy of md: the runtime default, then the
+// file, service and method options, the innermost scope that sets a field
+// winning. A repeated field set (non-empty) at an inner scope replaces the
+// outer list.
+func (r *Resolver) Resolve(md protoreflect.MethodDescriptor) Effective {
+	if r.files == nil {
+		r.files = make(map[protoreflect.FileDescriptor]*corspb.Policy)
+		r.services = make(map[protoreflect.ServiceDescriptor]*corspb.Policy)
+	}
+	sd, _ := md.Parent().(protoreflect.ServiceDescriptor)
+	fd := md.ParentFile()
+
+	filePolicy, ok := r.files[fd]
+	if !ok {
+		filePolicy = ReadPolicy(fd.Options(), corspb.E_File)
+		r.files[fd] = filePolicy
+	}
+	var servicePolicy *corspb.Policy
+	if sd != nil {
+		servicePolicy, ok = r.services[sd]
+		if !ok {
+			servicePolicy = ReadPolicy(sd.Options(), corspb.E_Service)
+			r.services[sd] = servicePolicy
+		}
+	}
+	methodPolicy := ReadPolicy(md.Options(), corspb.E_Method)
+
+	e := Effective{Method: md}
+	e.Names[ScopeFile] = fd.Path()
+	if sd != nil {
+		e.Names[ScopeService] = string(sd.FullName())
+	}
+	e.Names[ScopeMethod] = string(md.FullName())
+	scopes := [...]struct {
+		scope Scope
+		p     *corspb.Policy
+	}{
+		{ScopeDefault, r.Default},
+		{ScopeFile, filePolicy},
+		{ScopeService, servicePolicy},
+		{ScopeMethod, methodPolicy},
+	}
+	merged := &corspb.Policy{}
+	for _, s := range scopes {
+		if s.p == nil {
+			continue
+		}
+		e.Policy = merged
+		p := s.p
+		if p.Enabled != nil {
+			merged.Enabled = proto.Bool(p.GetEnabled())
+			e.Sources[FieldEnabled] = s.scope
+		}
+		if len(p.AllowOrigins) > 0 {
+			merged.AllowOrigins = p.AllowOrigins
+			e.Sources[FieldAllowOrigins] = s.scope
+		}
+		if len(p.AllowHeaders) > 0 {
+			merged.AllowHeaders = p.AllowHeaders
+			e.Sources[FieldAllowHeaders] = s.scope
+		}
+		if len(p.ExposeHeaders) > 0 {
+			merged.ExposeHeaders = p.ExposeHeaders
+			e.Sources[FieldExposeHeaders] = s.scope
+		}
+		if p.AllowCredentials != nil {
+			merged.AllowCredentials = proto.Bool(p.GetAllowCredentials())
+			e.Sources[FieldAllowCredentials] = s.scope
+		}
+		if p.MaxAgeSeconds != nil {
+			merged.MaxAgeSeconds = proto.Uint32(p.GetMaxAgeSeconds())
+			e.Sources[FieldMaxAgeSeconds] = s.scope
+		}
+	}
+	e.Enabled = e.Policy != nil && (e.Policy.Enabled == nil || e.Policy.GetEnabled())
+	return e
+}
+
+// ReadPolicy returns the protocors policy stored in options under the
+// extension xt, or nil. It reads the extension however it arrived: as a
+// typed extension (generated code registered it), as a dynamic message
+// (descriptors built at run time with protodesc and a dynamic resolver), or
+// as unknown fields (options parsed without the extension registered).
+func ReadPolicy(options proto.Message, xt protoreflect.ExtensionType) *corspb.Policy {
+	if options == nil {
+		return nil
+	}
+	m := options.ProtoReflect()
+	if !m.IsValid() {
+		return nil
+	}
+	xd := xt.TypeDescriptor()
+	var out *corspb.Policy
+	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if !fd.IsExtension() || fd.FullName() != xd.FullName() || fd.Number() != xd.Number() {
+			return true
+		}
+		if p, ok := v.Message().Interface().(*corspb.Policy); ok {
+			out = p
+			return false
+		}
+		// A dynamic message of the same schema: copy it through the wire.
+		b, err := proto.Marshal(v.Message().Interface())
+		if err == nil {
+			p := &corspb.Policy{}
+			if proto.Unmarshal(b, p) == nil {
+				out = p
+			}
+		}
+		return false
+	})
+	if out != nil {
+		return out
+	}
+	// Unknown fields: every occurrence of the field number is merged, as a
+	// parser would merge repeated occurrences of a message field.
+	raw := m.GetUnknown()
+	for len(raw) > 0 {
+		num, typ, n := protowire.ConsumeTag(raw)
+		if n < 0 {
+			break
+		}
+		raw = raw[n:]
+		if num == xd.Number() && typ == protowire.BytesType {
+			b, n := protowire.ConsumeBytes(raw)
+			if n < 0 {
+				break
+			}
+			if out == nil {
+				out = &corspb.Policy{}
+			}
+			if err := (proto.UnmarshalOptions{Merge: true}).Unmarshal(b, out); err != nil {
+				return nil
+			}
+			raw = raw[n:]
+			continue
+		}
+		n = protowire.ConsumeFieldValue(num, typ, raw)
+		if n < 0 {
+			break
+		}
+		raw = raw[n:]
+	}
+	return out
+}

@@ -78,6 +78,10 @@ func Compile(c Config) (*Policy, error) {
 // without credentials).
 func (p *Policy) AnyOrigin() bool { return p.anyOrigin }
 
+// AllowsOrigin reports whether a request with this single Origin value
+// would be granted.
+func (p *Policy) AllowsOrigin(origin string) bool { return p.origins.match(origin) }
+
 // headerAllowed reports whether a requested header name (any case) may be
 // sent.
 func (p *Policy) headerAllowed(name string) bool {

@@ -1,0 +1,99 @@
+package core_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/protocors/protocors/internal/core"
+)
+
+// discardWriter is a ResponseWriter that hands out a new header map per
+// response, as net/http does, and records nothing else.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+func BenchmarkEngine(b *testing.B) {
+	p := mustCompile(b, core.Config{
+		Origins:         []string{"https://app.example.com", "https://*.example.org"},
+		Credentials:     true,
+		AllowHeaders:    []string{"X-Request-Id"},
+		ProtocolHeaders: []string{"Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms"},
+		MaxAge:          600,
+	})
+	preflight := request(http.MethodOptions, "Origin", appOrigin, "Access-Control-Request-Method", "POST",
+		"Access-Control-Request-Headers", "connect-protocol-version,content-type,x-request-id")
+	refusedPreflight := request(http.MethodOptions, "Origin", "https://evil.example.net", "Access-Control-Request-Method", "POST")
+	actual := request(http.MethodPost, "Origin", appOrigin)
+	refused := request(http.MethodPost, "Origin", "https://evil.example.net")
+	noOrigin := request(http.MethodPost)
+	b.Run("preflight", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			p.Preflight(&discardWriter{h: make(http.Header)}, preflight, "POST")
+		}
+	})
+	b.Run("refused_preflight", func(b *testing.B) {
+		b.ReportAllocs()
+		w := &discardWriter{h: make(http.Header)}
+		for b.Loop() {
+			p.Preflight(w, refusedPreflight, "POST")
+		}
+	})
+	b.Run("actual", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			p.Actual(make(http.Header), actual, "X-Trace-Id")
+		}
+	})
+	b.Run("refused_actual", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			p.Actual(make(http.Header), refused, "X-Trace-Id")
+		}
+	})
+	b.Run("no_origin", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			p.Actual(make(http.Header), noOrigin, "X-Trace-Id")
+		}
+	})
+	b.Run("header_map_only", func(b *testing.B) { // the harness's own cost
+		b.ReportAllocs()
+		for b.Loop() {
+			h := make(http.Header)
+			h["X"] = nil
+		}
+	})
+}
+
+// TestAllocationBudget holds the request path to DESIGN.md's budget: one
+// allocation of ours per response (the value chunk; the header map's own
+// growth is net/http's), none on a refused preflight.
+func TestAllocationBudget(t *testing.T) {
+	p := mustCompile(t, core.Config{Origins: []string{appOrigin}, Credentials: true, AllowHeaders: []string{"X-Request-Id"}, MaxAge: 600})
+	preflight := request(http.MethodOptions, "Origin", appOrigin, "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "x-request-id")
+	refusedPreflight := request(http.MethodOptions, "Origin", "https://evil.example.net", "Access-Control-Request-Method", "PUT")
+	refusedHeader := request(http.MethodOptions, "Origin", appOrigin, "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "X-Other")
+	actual := request(http.MethodGet, "Origin", appOrigin)
+	big := make(http.Header, 16) // big enough that our keys never grow it
+	w := &discardWriter{}
+	tests := []struct {
+		name string
+		max  float64
+		f    func()
+	}{
+		{"preflight", 1, func() { clear(big); w.h = big; p.Preflight(w, preflight, "PUT") }},
+		{"refused preflight", 0, func() { clear(big); w.h = big; p.Preflight(w, refusedPreflight, "PUT") }},
+		{"refused header", 0, func() { clear(big); w.h = big; p.Preflight(w, refusedHeader, "PUT") }},
+		{"refused method", 0, func() { clear(big); w.h = big; p.Preflight(w, preflight, "") }},
+		{"actual", 1, func() { clear(big); p.Actual(big, actual, "X-Trace-Id") }},
+	}
+	for _, tt := range tests {
+		if got := testing.AllocsPerRun(100, tt.f); got > tt.max {
+			t.Errorf("%s: %v allocations, want at most %v", tt.name, got, tt.max)
+		}
+	}
+}

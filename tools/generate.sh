@@ -29,3 +29,10 @@ done
 "$BUF" format -w
 "$BUF" lint
 "$BUF" generate
+
+# TypeScript for the browser end-to-end tests, with protoc-gen-es pinned by
+# internal/e2e/testdata/web/package-lock.json.
+if [ ! -x internal/e2e/testdata/web/node_modules/.bin/protoc-gen-es ]; then
+  (cd internal/e2e/testdata/web && npm ci --no-audit --no-fund --loglevel=error)
+fi
+"$BUF" generate --template buf.gen.es.yaml

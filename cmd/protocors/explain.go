@@ -1,0 +1,221 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/protocors/protocors/internal/core"
+	"github.com/protocors/protocors/internal/inspect"
+)
+
+// report is what explain prints; its JSON form is the --json output.
+type report struct {
+	// RuntimeOrigins are the --origins, the runtime default policy.
+	RuntimeOrigins []string    `json:"runtime_origins,omitempty"`
+	RPCs           []rpcReport `json:"rpcs"`
+}
+
+type rpcReport struct {
+	// RPC is the method's full name.
+	RPC  string `json:"rpc"`
+	File string `json:"file"`
+	// Kind is unary, client_streaming, server_streaming or bidi_streaming.
+	Kind string `json:"kind"`
+	// CORS reports whether the middlewares handle CORS for the RPC; when
+	// false its requests pass through untouched.
+	CORS bool `json:"cors"`
+	// Policy is the effective policy, absent when no scope supplies one.
+	Policy  *policyReport   `json:"policy,omitempty"`
+	Connect connectReport   `json:"connect"`
+	Routes  []inspect.Route `json:"routes"`
+	// Problems are what New (and protocors check) would refuse.
+	Problems []string `json:"problems,omitempty"`
+}
+
+type connectReport struct {
+	Path    string   `json:"path"`
+	Methods []string `json:"methods"`
+}
+
+type policyReport struct {
+	Enabled          field `json:"enabled"`
+	AllowOrigins     field `json:"allow_origins"`
+	AllowCredentials field `json:"allow_credentials"`
+	AllowHeaders     field `json:"allow_headers"`
+	ExposeHeaders    field `json:"expose_headers"`
+	MaxAgeSeconds    field `json:"max_age_seconds"`
+}
+
+// field is one effective value and where it came from.
+type field struct {
+	// Value is the effective value: a bool, a list, or the max age (null
+	// when unset: the header is omitted).
+	Value any `json:"value"`
+	// Scope is "file", "service", "method", "default" (runtime) or "none"
+	// when no scope sets the field.
+	Scope string `json:"scope"`
+	// From names the descriptor that set it: a file path, a service or
+	// method full name, or "runtime default".
+	From string `json:"from,omitempty"`
+}
+
+func newReport(img *inspect.Image, o *options) report {
+	r := core.Resolver{Default: o.defaultPolicy()}
+	opts := o.originOptions()
+	out := report{RuntimeOrigins: o.origins, RPCs: []rpcReport{}}
+	for _, md := range img.Methods() {
+		e := r.Resolve(md)
+		rr := rpcReport{
+			RPC:     string(md.FullName()),
+			File:    md.ParentFile().Path(),
+			Kind:    inspect.Kind(md),
+			CORS:    e.Enabled,
+			Connect: connectReport{Path: inspect.ConnectPath(md), Methods: inspect.ConnectMethods(md)},
+			Routes:  inspect.Routes(md),
+		}
+		if rr.Routes == nil {
+			rr.Routes = []inspect.Route{}
+		}
+		if p := e.Policy; p != nil {
+			src := func(n int, v any) field {
+				f := field{Value: v, Scope: e.Source(n).String()}
+				if e.Source(n) != core.ScopeNone {
+					f.From = e.SourceName(n)
+				}
+				return f
+			}
+			var maxAge any
+			if p.MaxAgeSeconds != nil {
+				maxAge = p.GetMaxAgeSeconds()
+			}
+			rr.Policy = &policyReport{
+				Enabled:          src(core.FieldEnabled, e.Enabled),
+				AllowOrigins:     src(core.FieldAllowOrigins, list(p.AllowOrigins)),
+				AllowCredentials: src(core.FieldAllowCredentials, p.GetAllowCredentials()),
+				AllowHeaders:     src(core.FieldAllowHeaders, list(p.AllowHeaders)),
+				ExposeHeaders:    src(core.FieldExposeHeaders, list(p.ExposeHeaders)),
+				MaxAgeSeconds:    src(core.FieldMaxAgeSeconds, maxAge),
+			}
+		}
+		if err := core.Validate(&e, opts).Err(); err != nil {
+			var ps core.Problems
+			if errors.As(err, &ps) {
+				for _, p := range ps {
+					rr.Problems = append(rr.Problems, p.Error())
+				}
+			}
+		}
+		out.RPCs = append(out.RPCs, rr)
+	}
+	return out
+}
+
+func list(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return l
+}
+
+func explain(img *inspect.Image, o *options, stdout, stderr io.Writer) int {
+	rep := newReport(img, o)
+	var err error
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = writeTable(stdout, rep)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "protocors explain: %v\n", err)
+		return exitUsage
+	}
+	return exitOK
+}
+
+const tableLegend = `allow_headers and expose_headers list the application's headers: the middlewares
+always allow and expose the protocols' own (Content-Type, Connect-*, Grpc-*, ...).
+FROM is the scope that set the field: file, service, method, or the runtime default.
+`
+
+// writeTable writes rep as one aligned block per RPC.
+func writeTable(w io.Writer, rep report) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(rep.RuntimeOrigins) > 0 {
+		fmt.Fprintf(tw, "runtime default origins: %s\n\n", strings.Join(rep.RuntimeOrigins, ", "))
+	}
+	for i, r := range rep.RPCs {
+		if i > 0 {
+			fmt.Fprintln(tw)
+		}
+		state := "CORS enabled"
+		switch {
+		case r.Policy == nil:
+			state = "no CORS policy: requests pass through untouched"
+		case !r.CORS:
+			state = "CORS disabled: requests pass through untouched"
+		}
+		fmt.Fprintf(tw, "%s (%s): %s\n", r.RPC, strings.ReplaceAll(r.Kind, "_", "-"), state)
+		if p := r.Policy; p != nil {
+			fmt.Fprintf(tw, "  FIELD\tVALUE\tFROM\n")
+			row := func(name string, f field) {
+				from := "-"
+				if f.Scope != "none" {
+					from = f.Scope + " " + f.From
+					if f.Scope == "default" {
+						from = f.From // "runtime default"
+					}
+				} else if name == "enabled" {
+					from = "(a scope sets a policy)"
+				}
+				fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, value(f.Value), from)
+			}
+			row("enabled", p.Enabled)
+			row("allow_origins", p.AllowOrigins)
+			row("allow_credentials", p.AllowCredentials)
+			row("allow_headers", p.AllowHeaders)
+			row("expose_headers", p.ExposeHeaders)
+			row("max_age_seconds", p.MaxAgeSeconds)
+		}
+		// Routes are plain lines: they do not widen the policy columns.
+		fmt.Fprintf(tw, "  connect: %s %s\n", strings.Join(r.Connect.Methods, ","), r.Connect.Path)
+		if len(r.Routes) == 0 {
+			fmt.Fprintf(tw, "  gateway: none (no google.api.http rule)\n")
+		}
+		for _, rt := range r.Routes {
+			body := ""
+			if rt.Body != "" {
+				body = " (body " + rt.Body + ")"
+			}
+			fmt.Fprintf(tw, "  gateway: %s %s%s\n", rt.Method, rt.Path, body)
+		}
+		for _, p := range r.Problems {
+			fmt.Fprintf(tw, "  problem: %s\n", p)
+		}
+	}
+	if len(rep.RPCs) == 0 {
+		fmt.Fprintln(tw, "no RPCs in the image")
+	} else {
+		fmt.Fprintf(tw, "\n%s", tableLegend)
+	}
+	return tw.Flush()
+}
+
+func value(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "unset"
+	case []string:
+		if len(v) == 0 {
+			return "-"
+		}
+		return strings.Join(v, ", ")
+	default:
+		return fmt.Sprint(v)
+	}
+}

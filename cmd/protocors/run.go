@@ -1,0 +1,197 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/protocors/protocors/corspb"
+	"github.com/protocors/protocors/internal/core"
+	"github.com/protocors/protocors/internal/inspect"
+)
+
+const usage = `protocors shows and checks the CORS policies declared in proto files.
+
+Usage:
+  protocors explain [flags] IMAGE
+  protocors check   [flags] IMAGE
+
+Commands:
+  explain  For every RPC: the effective CORS policy, the scope (file, service,
+           method or runtime default) each field came from, the HTTP methods
+           and Connect path it answers on, and its google.api.http routes.
+  check    Validate every policy as the middlewares' New does. Prints one line
+           per problem and exits 1, or prints a summary and exits 0.
+
+IMAGE is a FileDescriptorSet: "buf build -o image.binpb", or
+"protoc --include_imports --descriptor_set_out=image.binpb ...". A name ending
+in .json is read as protobuf JSON ("buf build -o image.json"); "-" reads stdin.
+
+Flags:
+`
+
+const exitOK, exitProblems, exitUsage = 0, 1, 2
+
+// options are the flags shared by the subcommands.
+type options struct {
+	json          bool
+	origins       []string
+	allowNull     bool
+	allowInsecure bool
+}
+
+func (o *options) originOptions() core.OriginOptions {
+	return core.OriginOptions{AllowNull: o.allowNull, AllowInsecure: o.allowInsecure}
+}
+
+// defaultPolicy is the runtime default policy --origins stands for, as
+// WithOrigins does; nil without the flag.
+func (o *options) defaultPolicy() *corspb.Policy {
+	if o.origins == nil {
+		return nil
+	}
+	return &corspb.Policy{AllowOrigins: o.origins}
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("protocors", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var o options
+	fs.BoolVar(&o.json, "json", false, "explain: write JSON instead of a table")
+	fs.Func("origins", "comma-separated deployment `origins`, applied as the runtime default policy (as WithOrigins does)", func(s string) error {
+		for _, v := range strings.Split(s, ",") {
+			if v = strings.TrimSpace(v); v != "" {
+				o.origins = append(o.origins, v)
+			}
+		}
+		if o.origins == nil {
+			return errors.New("no origin given")
+		}
+		return nil
+	})
+	fs.BoolVar(&o.allowNull, "allow-null-origin", false, `accept the "null" origin in allow_origins`)
+	fs.BoolVar(&o.allowInsecure, "allow-insecure-origins", false, "accept plain http:// origins other than loopback together with credentials")
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), "\nExit status: 0 success, 1 check found problems, 2 usage error or unreadable image.\n")
+	}
+
+	if len(args) == 0 {
+		fs.Usage()
+		return exitUsage
+	}
+	cmd := args[0]
+	switch cmd {
+	case "-h", "-help", "--help", "help":
+		fs.SetOutput(stdout)
+		fs.Usage()
+		return exitOK
+	case "explain", "check":
+	default:
+		fmt.Fprintf(stderr, "protocors: unknown command %q\n\n", cmd)
+		fs.Usage()
+		return exitUsage
+	}
+	// Flags may come before or after IMAGE.
+	var positional []string
+	rest := args[1:]
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return exitOK
+			}
+			return exitUsage
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		rest = rest[1:]
+	}
+	if len(positional) != 1 {
+		fmt.Fprintf(stderr, "protocors %s: want exactly one IMAGE, got %d arguments\n", cmd, len(positional))
+		return exitUsage
+	}
+	if o.json && cmd != "explain" {
+		fmt.Fprintln(stderr, "protocors check: --json applies to explain only")
+		return exitUsage
+	}
+
+	img, err := load(positional[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "protocors %s: %v\n", cmd, err)
+		return exitUsage
+	}
+	if cmd == "check" {
+		return check(img, &o, stdout, stderr)
+	}
+	return explain(img, &o, stdout, stderr)
+}
+
+func load(name string) (*inspect.Image, error) {
+	var data []byte
+	var err error
+	if name == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	img, err := inspect.ReadImage(data, strings.HasSuffix(name, ".json"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return img, nil
+}
+
+// validate returns every problem New would report for the image, sorted and
+// deduplicated, and counts the RPCs and those with CORS enabled.
+func validate(img *inspect.Image, o *options) (problems []error, rpcs, enabled int) {
+	r := core.Resolver{Default: o.defaultPolicy()}
+	opts := o.originOptions()
+	ps := core.ValidateDefault(r.Default, opts)
+	for _, md := range img.Methods() {
+		rpcs++
+		e := r.Resolve(md)
+		if e.Enabled {
+			enabled++
+		}
+		ps = append(ps, core.Validate(&e, opts)...)
+	}
+	if err := ps.Err(); err != nil {
+		var sorted core.Problems
+		if errors.As(err, &sorted) {
+			for _, p := range sorted {
+				problems = append(problems, p)
+			}
+		}
+	}
+	return problems, rpcs, enabled
+}
+
+func check(img *inspect.Image, o *options, stdout, stderr io.Writer) int {
+	problems, rpcs, enabled := validate(img, o)
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(stdout, p)
+		}
+		fmt.Fprintf(stderr, "protocors check: %d %s\n", len(problems), plural(len(problems), "problem", "problems"))
+		return exitProblems
+	}
+	fmt.Fprintf(stdout, "ok: %d %s, %d with CORS\n", rpcs, plural(rpcs, "RPC", "RPCs"), enabled)
+	return exitOK
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,282 @@
+package interceptor
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/protocors/protocors/corspb"
+	"github.com/protocors/protocors/internal/core"
+)
+
+// protocolHeaders are the request headers the Connect, gRPC-Web and gRPC
+// protocols send; every CORS-enabled procedure allows them.
+var protocolHeaders = []string{
+	"Content-Type",             // all protocols
+	"Connect-Protocol-Version", // Connect
+	"Connect-Timeout-Ms",       // Connect
+	"Connect-Content-Encoding", // Connect streaming request compression
+	"Connect-Accept-Encoding",  // Connect streaming response compression
+	"Content-Encoding",         // Connect unary request compression
+	"Grpc-Timeout",             // gRPC, gRPC-Web
+	"Grpc-Encoding",            // gRPC, gRPC-Web request compression
+	"Grpc-Accept-Encoding",     // gRPC, gRPC-Web response compression
+	"X-Grpc-Web",               // gRPC-Web
+	"X-User-Agent",             // gRPC-Web (browsers forbid setting User-Agent)
+}
+
+// ProtocolHeaders returns the request headers of the Connect, gRPC-Web and
+// gRPC protocols, which every CORS-enabled procedure allows in addition to
+// its policy's allow_headers. The slice is a copy.
+func ProtocolHeaders() []string {
+	return append([]string(nil), protocolHeaders...)
+}
+
+// Response headers the clients of each protocol read.
+var (
+	grpcExposed            = []string{"Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin", "Grpc-Encoding"}
+	connectStreamExposed   = []string{"Connect-Content-Encoding"}
+	connectTrailerPrefix   = "Trailer-"
+	grpcContentTypePrefix  = "application/grpc" // also covers application/grpc-web
+	allowMethodsPost       = "POST"
+	allowMethodsGetAndPost = "GET, POST"
+)
+
+// Middleware answers CORS preflights for Connect procedures and decorates
+// their responses, as the protocors.v1 options of their descriptors say. It
+// is immutable after [New] and safe for concurrent use.
+type Middleware struct {
+	files  *protoregistry.Files
+	routes map[string]*route
+	logger *slog.Logger
+}
+
+// route is everything the request path needs for one procedure, computed in
+// New.
+type route struct {
+	procedure    string
+	policy       *core.Policy // shared by procedures whose configs are equal
+	get          bool         // GET is allowed (unary, NO_SIDE_EFFECTS)
+	allowMethods string       // Access-Control-Allow-Methods
+	exposeGRPC   string       // Access-Control-Expose-Headers for gRPC and gRPC-Web
+	exposeOther  string       // ... for the Connect protocol
+}
+
+// New reads the policy of every method of every service in the descriptor
+// source, validates them all and compiles them. Its error names every
+// problem found, one a line, by descriptor full name, field and value.
+func New(opts ...Option) (*Middleware, error) {
+	cfg := config{files: protoregistry.GlobalFiles}
+	for _, o := range opts {
+		if o != nil {
+			o.apply(&cfg)
+		}
+	}
+	if cfg.files == nil {
+		return nil, errors.New("protocors: interceptor.WithFiles(nil): pass a registry, or omit the option to use protoregistry.GlobalFiles")
+	}
+	if cfg.originsSet && len(cfg.origins) == 0 {
+		return nil, errors.New("protocors: interceptor.WithOrigins(): no origins given; omit the option to serve only the methods whose proto options list origins")
+	}
+	var def *corspb.Policy
+	if cfg.def != nil {
+		def = proto.CloneOf(cfg.def)
+	}
+	if cfg.originsSet {
+		if def == nil {
+			def = &corspb.Policy{}
+		}
+		def.AllowOrigins = append([]string(nil), cfg.origins...)
+	}
+	oo := core.OriginOptions{AllowNull: cfg.allowNull, AllowInsecure: cfg.allowInsecure}
+
+	problems := core.ValidateDefault(def, oo)
+	resolver := core.Resolver{Default: def}
+	compiled := make(map[string]*core.Policy)
+	routes := make(map[string]*route)
+	cfg.files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+		services := fd.Services()
+		for i := 0; i < services.Len(); i++ {
+			sd := services.Get(i)
+			methods := sd.Methods()
+			for j := 0; j < methods.Len(); j++ {
+				md := methods.Get(j)
+				eff := resolver.Resolve(md)
+				if !eff.Enabled {
+					continue
+				}
+				if ps := core.Validate(&eff, oo); len(ps) > 0 {
+					problems = append(problems, ps...)
+					continue
+				}
+				cc := core.ConfigOf(&eff, oo, protocolHeaders)
+				cc.Debug = cfg.debug
+				key := cc.Key()
+				pol := compiled[key]
+				if pol == nil {
+					var err error
+					pol, err = core.Compile(cc)
+					if err != nil {
+						problems = append(problems, toProblem(err, md))
+						continue
+					}
+					compiled[key] = pol
+				}
+				rt := newRoute(md, eff.Policy.ExposeHeaders)
+				rt.policy = pol
+				routes[rt.procedure] = rt
+			}
+		}
+		return true
+	})
+	if err := problems.Err(); err != nil {
+		return nil, err
+	}
+	return &Middleware{files: cfg.files, routes: routes, logger: cfg.logger}, nil
+}
+
+func toProblem(err error, md protoreflect.MethodDescriptor) *core.Problem {
+	var p *core.Problem
+	if errors.As(err, &p) {
+		if p.Name == "" {
+			p.Name = string(md.FullName())
+		}
+		return p
+	}
+	return &core.Problem{Name: string(md.FullName()), Field: "policy", Msg: err.Error()}
+}
+
+// newRoute derives the methods and exposed headers of a procedure.
+func newRoute(md protoreflect.MethodDescriptor, expose []string) *route {
+	sd := md.Parent().(protoreflect.ServiceDescriptor)
+	streaming := md.IsStreamingClient() || md.IsStreamingServer()
+	rt := &route{
+		procedure:    "/" + string(sd.FullName()) + "/" + string(md.Name()),
+		allowMethods: allowMethodsPost,
+		exposeGRPC:   core.HeaderList(grpcExposed, expose),
+	}
+	if !streaming && md.Options() != nil && noSideEffects(md) {
+		rt.get = true
+		rt.allowMethods = allowMethodsGetAndPost
+	}
+	if streaming {
+		rt.exposeOther = core.HeaderList(expose, connectStreamExposed)
+	} else {
+		trailers := make([]string, len(expose))
+		for i, h := range expose {
+			if h == "*" {
+				trailers[i] = h
+			} else {
+				trailers[i] = connectTrailerPrefix + h
+			}
+		}
+		rt.exposeOther = core.HeaderList(expose, trailers)
+	}
+	return rt
+}
+
+// noSideEffects reports whether md is declared idempotency_level =
+// NO_SIDE_EFFECTS, the condition for Connect GET. It reads the option
+// reflectively, so descriptors built at run time work too.
+func noSideEffects(md protoreflect.MethodDescriptor) bool {
+	opts := md.Options().ProtoReflect()
+	fd := opts.Descriptor().Fields().ByName("idempotency_level")
+	if fd == nil || !opts.Has(fd) {
+		return false
+	}
+	return opts.Get(fd).Enum() == 1 // MethodOptions.NO_SIDE_EFFECTS
+}
+
+// Handler returns next behind the middleware: put it in front of a mux of
+// Connect handlers (or one handler). Requests for procedures with a CORS
+// policy are answered (preflights) or decorated (everything else) before
+// next runs; all other requests reach next untouched.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rt := m.routes[r.URL.Path]
+		if rt == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if core.IsPreflight(r) {
+			methods := ""
+			switch core.RequestedMethod(r) {
+			case http.MethodPost:
+				methods = rt.allowMethods
+			case http.MethodGet:
+				if rt.get {
+					methods = rt.allowMethods
+				}
+			}
+			out := rt.policy.Preflight(w, r, methods)
+			if out.Reason != core.Allowed && m.logger != nil {
+				m.logRefused(r, rt, out)
+			}
+			return
+		}
+		expose := rt.exposeOther
+		if ct := r.Header["Content-Type"]; len(ct) > 0 && hasPrefixFold(ct[0], grpcContentTypePrefix) {
+			expose = rt.exposeGRPC
+		}
+		rt.policy.Actual(w.Header(), r, expose)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+func (m *Middleware) logRefused(r *http.Request, rt *route, out core.Outcome) {
+	m.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
+		slog.String("procedure", rt.procedure),
+		slog.String("origin", strings.Join(r.Header["Origin"], ", ")),
+		slog.String("method", core.RequestedMethod(r)),
+		slog.String("reason", out.Reason.String()),
+		slog.String("value", out.Value),
+	)
+}
+
+// Wrap puts the middleware in front of one Connect service handler. It takes
+// and returns what the generated New...ServiceHandler functions return, so
+// mounting stays one line:
+//
+//	mux.Handle(mw.Wrap(fooconnect.NewFooServiceHandler(svc)))
+//
+// The path must be a service path, "/pkg.Service/", of a service in the
+// descriptor source. Wrap panics otherwise, at mount time, because the
+// service's CORS policies could not be read and every browser call would
+// fail: import the package generated for the service's .proto file (its init
+// registers the descriptor in protoregistry.GlobalFiles), or pass the registry
+// that holds it with [WithFiles]. [Middleware.CheckService] reports the same
+// problem as an error.
+func (m *Middleware) Wrap(path string, h http.Handler) (string, http.Handler) {
+	if err := m.CheckService(path); err != nil {
+		panic(err)
+	}
+	return path, m.Handler(h)
+}
+
+// CheckService reports, as an error, why [Middleware.Wrap] would panic for
+// path, or nil when path is "/pkg.Service/" for a service the descriptor
+// source holds.
+func (m *Middleware) CheckService(path string) error {
+	name := strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/")
+	if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") || name == "" || !protoreflect.FullName(name).IsValid() {
+		return fmt.Errorf("protocors: interceptor Wrap(%q): not a Connect service path: want \"/pkg.Service/\" as returned by the generated New...ServiceHandler", path)
+	}
+	d, err := m.files.FindDescriptorByName(protoreflect.FullName(name))
+	if err != nil {
+		return fmt.Errorf("protocors: interceptor Wrap(%q): service %s is not in the descriptor source, so its CORS policies cannot be read: import the Go package generated for its .proto file (its init registers the descriptor in protoregistry.GlobalFiles), or pass the registry that holds it with interceptor.WithFiles", path, name)
+	}
+	if _, ok := d.(protoreflect.ServiceDescriptor); !ok {
+		return fmt.Errorf("protocors: interceptor Wrap(%q): %s in the descriptor source is not a service", path, name)
+	}
+	return nil
+}

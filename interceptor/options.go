@@ -1,0 +1,98 @@
+package interceptor
+
+import (
+	"log/slog"
+
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/protocors/protocors/corspb"
+)
+
+// An Option configures [New].
+type Option interface {
+	apply(*config)
+}
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+type config struct {
+	files         *protoregistry.Files
+	filesSet      bool
+	def           *corspb.Policy
+	origins       []string
+	originsSet    bool
+	allowNull     bool
+	allowInsecure bool
+	logger        *slog.Logger
+	debug         bool
+}
+
+// WithFiles sets the descriptor source the policies and procedures are read
+// from. The default is protoregistry.GlobalFiles, which the generated code
+// of every imported .proto package fills. Pass a registry built with
+// protodesc for descriptors loaded at run time; policies that arrive there
+// as unknown fields or dynamic messages are read too.
+func WithFiles(files *protoregistry.Files) Option {
+	return optionFunc(func(c *config) {
+		c.files = files
+		c.filesSet = true
+	})
+}
+
+// WithDefaultPolicy sets the runtime default policy, the outermost scope:
+// every field it sets applies to every method of the descriptor source
+// unless the file, service or method options set it too. With a default
+// policy every method is CORS-enabled, except where an option says
+// enabled: false. The policy is copied; later changes to p have no effect.
+func WithDefaultPolicy(p *corspb.Policy) Option {
+	return optionFunc(func(c *config) { c.def = p })
+}
+
+// WithOrigins is shorthand for a default policy allowing these origins: the
+// deployment's list of authorized hosts ("https://app.example.com",
+// "https://*.example.com", "http://localhost:*", "*"). Together with
+// [WithDefaultPolicy] it sets that policy's allow_origins. Several calls add
+// up. Options in the .proto files that list origins still take precedence
+// for their scope.
+func WithOrigins(origins ...string) Option {
+	return optionFunc(func(c *config) {
+		c.origins = append(c.origins, origins...)
+		c.originsSet = true
+	})
+}
+
+// WithNullOriginAllowed accepts the origin "null" in allow_origins. Pages
+// in sandboxed iframes, file: URLs and some redirects send Origin: null, so
+// allowing it allows all of them at once; New refuses it without this
+// option.
+func WithNullOriginAllowed() Option {
+	return optionFunc(func(c *config) { c.allowNull = true })
+}
+
+// WithInsecureOriginsAllowed accepts plain http:// origins other than
+// loopback together with allow_credentials (a network attacker can forge
+// such an origin). New refuses that combination without this option.
+func WithInsecureOriginsAllowed() Option {
+	return optionFunc(func(c *config) { c.allowInsecure = true })
+}
+
+// WithLogger logs every refused preflight at level Info, with the
+// procedure, the origin, the requested method, the reason and the
+// offending value: the quickest way to see why a browser reports a CORS
+// error. Without a logger (or with nil) nothing is logged and nothing is
+// allocated for it.
+func WithLogger(logger *slog.Logger) Option {
+	return optionFunc(func(c *config) { c.logger = logger })
+}
+
+// WithDebug answers a preflight from an allowed origin that asks for a
+// method or header the procedure does not allow with 204 and
+// Access-Control-Allow-Origin but without the missing grant, instead of 403
+// without CORS headers, so the browser's console names the method or
+// header that is missing. It reveals that the origin is allowed: use it in
+// development only.
+func WithDebug(debug bool) Option {
+	return optionFunc(func(c *config) { c.debug = debug })
+}

@@ -75,17 +75,51 @@ func PolicyPath(d protoreflect.Descriptor, field string) protoreflect.SourcePath
 }
 
 // Locate returns the source location in fd recorded for path or, when the
-// compiler recorded none for it, for its longest prefix that has one (a
-// compiler may record an option as a whole but not the fields of its
-// message literal). The returned path is the one found; ok is false when
-// fd has no location for any prefix of path.
+// compiler recorded none for it, the nearest one it did record: for a list
+// element, the list (buf's compiler records a whole list literal under
+// index 0); then the longest prefix of path that has one (protoc records
+// an option as a whole, not the fields of its message literal). The
+// returned path is the one found; ok is false when fd has no location for
+// any of them.
 func Locate(fd protoreflect.FileDescriptor, path protoreflect.SourcePath) (protoreflect.SourceLocation, protoreflect.SourcePath, bool) {
 	locs := fd.SourceLocations()
-	for n := len(path); n > 0; n-- {
-		loc := locs.ByPath(path[:n])
-		if loc.Path != nil || loc.StartLine != 0 || loc.EndLine != 0 || loc.StartColumn != 0 || loc.EndColumn != 0 {
+	found := func(p protoreflect.SourcePath) (protoreflect.SourceLocation, bool) {
+		loc := locs.ByPath(p)
+		return loc, loc.Path != nil
+	}
+	if loc, ok := found(path); ok {
+		return loc, path, true
+	}
+	if n := len(path); n >= 2 && path[n-1] > 0 && isPolicyListPath(path) {
+		first := append(protoreflect.SourcePath(nil), path...)
+		first[n-1] = 0
+		if loc, ok := found(first); ok {
+			return loc, first, true
+		}
+	}
+	for n := len(path) - 1; n > 0; n-- {
+		if loc, ok := found(path[:n]); ok {
 			return loc, path[:n], true
 		}
 	}
 	return protoreflect.SourceLocation{}, nil, false
+}
+
+// isPolicyListPath reports whether path ends in an element of a repeated
+// Policy field inside a protocors option.
+func isPolicyListPath(path protoreflect.SourcePath) bool {
+	n := len(path)
+	if n < 3 {
+		return false
+	}
+	switch path[n-2] {
+	case core.FieldAllowOrigins, core.FieldAllowHeaders, core.FieldExposeHeaders:
+	default:
+		return false
+	}
+	switch protoreflect.FieldNumber(path[n-3]) {
+	case corspb.E_File.TypeDescriptor().Number(), corspb.E_Service.TypeDescriptor().Number(), corspb.E_Method.TypeDescriptor().Number():
+		return true
+	}
+	return false
 }

@@ -40,3 +40,38 @@ func TestScenarios(t *testing.T) {
 		}
 	}
 }
+
+// ours names the rows whose allocations this module holds to DESIGN.md's
+// budget.
+func ours(name string) bool { return name == "connect" || name == "gateway" }
+
+// TestAllocationBudget fails when one of our middlewares allocates more
+// than DESIGN.md allows on a scenario: at most one allocation beyond the
+// bare handler's (the header value chunk), and none at all of ours on a
+// refused preflight, which is then cheaper than the bare handler: the floor
+// is the harness's new header map alone.
+func TestAllocationBudget(t *testing.T) {
+	w := new(recorder)
+	floor := testing.AllocsPerRun(200, w.reset)
+	for _, s := range scenarios {
+		bareIn, _ := s.instance(t, rows[0])
+		base := testing.AllocsPerRun(200, func() { bareIn.serve(w) })
+		for _, rw := range rows {
+			if !ours(rw.name) {
+				continue
+			}
+			in, ok := s.instance(t, rw)
+			if !ok {
+				continue
+			}
+			got := testing.AllocsPerRun(200, func() { in.serve(w) })
+			limit, what := base+1, "the bare handler's + 1"
+			if s.preflite && s.want == refused {
+				limit, what = floor, "the header map's own"
+			}
+			if got > limit {
+				t.Errorf("%s/%s: %v allocs/op, budget %v (%s)", s.name, rw.name, got, limit, what)
+			}
+		}
+	}
+}

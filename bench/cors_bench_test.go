@@ -38,17 +38,18 @@ func (in *instance) serve(w *recorder) {
 }
 
 // BenchmarkCORS runs every scenario for every row, rows interleaved within
-// a scenario. Sub-benchmark names are CORS/<scenario>/<row>; the "bare" row
-// is the harness's own cost, which cmd/table subtracts.
+// a scenario. Sub-benchmark names are CORS/scenario=<s>/impl=<row>, so
+// benchstat can put rows side by side (-row /scenario -col /impl); the
+// "bare" row is the harness's own cost, which cmd/table subtracts.
 func BenchmarkCORS(b *testing.B) {
 	for _, s := range scenarios {
-		b.Run(s.name, func(b *testing.B) {
+		b.Run("scenario="+s.name, func(b *testing.B) {
 			for _, rw := range rows {
 				in, ok := s.instance(b, rw)
 				if !ok {
 					continue
 				}
-				b.Run(rw.name, func(b *testing.B) {
+				b.Run("impl="+rw.name, func(b *testing.B) {
 					w := new(recorder)
 					b.ReportAllocs()
 					for b.Loop() {

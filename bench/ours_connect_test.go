@@ -5,11 +5,17 @@ import (
 	"slices"
 	"testing"
 
+	"google.golang.org/protobuf/reflect/protoregistry"
+
 	"github.com/protocors/protocors/interceptor"
 )
 
 func init() {
 	rows = slices.Insert(rows, 1, row{name: "connect", wrap: connectRow})
+	constructors = append(constructors, constructor{"connect", func(files *protoregistry.Files) error {
+		_, err := interceptor.New(interceptor.WithFiles(files))
+		return err
+	}})
 }
 
 // connectRow is interceptor.Middleware reading the policy from the

@@ -1,0 +1,340 @@
+// Command table turns the raw output of several benchmark passes into the
+// tables of bench/README.md: per scenario, each middleware's overhead over
+// the bare handler, and ours as a ratio to the better peer.
+//
+//	go run ./cmd/table -readme README.md results/raw.txt
+//
+// It replaces the text between the "<!-- table:begin -->" and
+// "<!-- table:end -->" markers of the README, or prints the tables when
+// -readme is empty.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+const (
+	beginMarker = "<!-- table:begin -->"
+	endMarker   = "<!-- table:end -->"
+)
+
+// Rows of the tables, in order; ours first, then the peers.
+var (
+	ours  = []string{"connect", "gateway"}
+	peers = []string{"rs-cors", "jub0bs-cors"}
+	extra = []string{"core"}
+	title = map[string]string{
+		"connect": "ours: Connect", "gateway": "ours: gateway", "rs-cors": "rs/cors", "jub0bs-cors": "jub0bs/cors",
+		"core": "engine alone",
+	}
+)
+
+// sample is every pass's value of one benchmark, by unit.
+type sample map[string][]float64
+
+func (s sample) median(unit string) (float64, bool) {
+	v := slices.Clone(s[unit])
+	if len(v) == 0 {
+		return 0, false
+	}
+	sort.Float64s(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2], true
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2, true
+}
+
+// spread is half the range of the middle two thirds of the values: the
+// noise band the "within noise" target is judged by.
+func (s sample) spread(unit string) float64 {
+	v := slices.Clone(s[unit])
+	if len(v) < 2 {
+		return 0
+	}
+	sort.Float64s(v)
+	cut := len(v) / 6
+	v = v[cut : len(v)-cut]
+	return (v[len(v)-1] - v[0]) / 2
+}
+
+var procs = regexp.MustCompile(`-\d+$`)
+
+// parse reads benchmark lines: name, iterations, then value-unit pairs.
+func parse(r io.Reader) (map[string]sample, int, error) {
+	out := make(map[string]sample)
+	passes := make(map[string]int)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") || len(f)%2 != 0 {
+			continue
+		}
+		name := procs.ReplaceAllString(strings.TrimPrefix(f[0], "Benchmark"), "")
+		s := out[name]
+		if s == nil {
+			s = make(sample)
+			out[name] = s
+		}
+		passes[name]++
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				return nil, 0, fmt.Errorf("%q: %v", sc.Text(), err)
+			}
+			s[f[i+1]] = append(s[f[i+1]], v)
+		}
+	}
+	n := 0
+	for _, p := range passes {
+		n = max(n, p)
+	}
+	return out, n, sc.Err()
+}
+
+// key returns the value of "k=" in a sub-benchmark name.
+func key(name, k string) string {
+	for _, part := range strings.Split(name, "/") {
+		if v, ok := strings.CutPrefix(part, k+"="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// target is what DESIGN.md asks of a scenario.
+func target(scenario string) string {
+	switch {
+	case scenario == "no_origin":
+		return "≤ 1x"
+	case scenario == "connect_unary":
+		return "≈ bare"
+	default:
+		return "≤ 0.7x"
+	}
+}
+
+func signed(v float64, unit string) string {
+	switch unit {
+	case "ns/op":
+		return fmt.Sprintf("%+.0f", v)
+	case "B/op":
+		return fmt.Sprintf("%+.0f B", v)
+	default:
+		return fmt.Sprintf("%+.0f", v)
+	}
+}
+
+func render(data map[string]sample, passes int) string {
+	var scenarios []string
+	seen := map[string]bool{}
+	var names []string
+	for n := range data {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	// Keep the benchmark's own order: scenario names are listed in the
+	// order they first appear in the file's sorted names otherwise.
+	for _, n := range order {
+		if s := key(n, "scenario"); s != "" && !seen[s] {
+			seen[s] = true
+			scenarios = append(scenarios, s)
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Median of %d interleaved passes. Overhead = row minus the bare handler's row in the same scenario (the harness: a new header map per request, a handler writing one header). Ratio = our overhead ÷ the better peer's (lower is better).\n\n", passes)
+	cols := append(append(slices.Clone(ours), peers...), extra...)
+	get := func(scenario, impl, unit string) (float64, bool) {
+		s := data["CORS/scenario="+scenario+"/impl="+impl]
+		if s == nil {
+			return 0, false
+		}
+		return s.median(unit)
+	}
+	// Time.
+	b.WriteString("| scenario | bare ns/op |")
+	for _, c := range cols {
+		fmt.Fprintf(&b, " %s |", title[c])
+	}
+	for _, o := range ours {
+		fmt.Fprintf(&b, " %s ÷ better peer |", strings.TrimPrefix(title[o], "ours: "))
+	}
+	b.WriteString(" target |\n|---|---:|")
+	b.WriteString(strings.Repeat("---:|", len(cols)+len(ours)))
+	b.WriteString("---|\n")
+	for _, sc := range scenarios {
+		base, _ := get(sc, "bare", "ns/op")
+		fmt.Fprintf(&b, "| %s | %.0f |", sc, base)
+		over := map[string]float64{}
+		for _, c := range cols {
+			v, ok := get(sc, c, "ns/op")
+			if !ok {
+				b.WriteString(" – |")
+				continue
+			}
+			over[c] = v - base
+			fmt.Fprintf(&b, " %s |", signed(v-base, "ns/op"))
+		}
+		best, bestName := math.Inf(1), ""
+		for _, p := range peers {
+			if v, ok := over[p]; ok && v < best {
+				best, bestName = v, p
+			}
+		}
+		for _, o := range ours {
+			v, ok := over[o]
+			switch {
+			case !ok || bestName == "":
+				b.WriteString(" – |")
+			case sc == "connect_unary":
+				noise := data["CORS/scenario="+sc+"/impl=bare"].spread("ns/op")
+				verdict := "within noise"
+				if v > noise {
+					verdict = "above noise"
+				}
+				fmt.Fprintf(&b, " %s (noise ±%.0f ns) |", verdict, noise)
+			case best < 5:
+				fmt.Fprintf(&b, " %s ≈ bare: ours %s ns |", title[bestName], signed(v, "ns/op"))
+			default:
+				fmt.Fprintf(&b, " %.2fx (vs %s) |", v/best, title[bestName])
+			}
+		}
+		fmt.Fprintf(&b, " %s |\n", target(sc))
+	}
+	// Memory.
+	b.WriteString("\nAllocations: bytes and allocations per request over the bare row (budget: at most one allocation of ours, none on a refused preflight).\n\n")
+	b.WriteString("| scenario | bare B/op, allocs/op |")
+	for _, c := range cols {
+		fmt.Fprintf(&b, " %s |", title[c])
+	}
+	b.WriteString("\n|---|---:|" + strings.Repeat("---:|", len(cols)) + "\n")
+	for _, sc := range scenarios {
+		bb, _ := get(sc, "bare", "B/op")
+		ba, _ := get(sc, "bare", "allocs/op")
+		fmt.Fprintf(&b, "| %s | %.0f B, %.0f |", sc, bb, ba)
+		for _, c := range cols {
+			vb, ok1 := get(sc, c, "B/op")
+			va, ok2 := get(sc, c, "allocs/op")
+			if !ok1 || !ok2 {
+				b.WriteString(" – |")
+				continue
+			}
+			fmt.Fprintf(&b, " %s, %s |", signed(vb-bb, "B/op"), signed(va-ba, "allocs/op"))
+		}
+		b.WriteString("\n")
+	}
+	// Gateway routing.
+	var routes []string
+	for _, n := range order {
+		if strings.HasPrefix(n, "GatewayRoutes/") && key(n, "kind") == "preflight" {
+			routes = append(routes, key(n, "routes"))
+		}
+	}
+	if len(routes) > 0 {
+		b.WriteString("\nGateway routing: one route per method, the request matching the last route. Ratio to the smallest table (target: preflight at 1000 routes within 2x of 10).\n\n")
+		b.WriteString("| routes | preflight ns/op | B/op, allocs/op | ratio | actual ns/op | B/op, allocs/op | ratio |\n|---:|---:|---:|---:|---:|---:|---:|\n")
+		first := map[string]float64{}
+		for _, n := range routes {
+			fmt.Fprintf(&b, "| %s |", n)
+			for _, kind := range []string{"preflight", "actual"} {
+				s := data["GatewayRoutes/routes="+n+"/kind="+kind]
+				ns, _ := s.median("ns/op")
+				bo, _ := s.median("B/op")
+				al, _ := s.median("allocs/op")
+				if _, ok := first[kind]; !ok {
+					first[kind] = ns
+				}
+				fmt.Fprintf(&b, " %.0f | %.0f B, %.0f | %.2fx |", ns, bo, al, ns/first[kind])
+			}
+			b.WriteString("\n")
+		}
+	}
+	// New.
+	var news []string
+	for _, n := range order {
+		if strings.HasPrefix(n, "New/") {
+			news = append(news, n)
+		}
+	}
+	if len(news) > 0 {
+		b.WriteString("\n`New` over a registry of 10,000 methods in 100 services, each with its own http rule (target: under 100 ms).\n\n")
+		b.WriteString("| middleware | methods | ms | MB allocated | allocs |\n|---|---:|---:|---:|---:|\n")
+		for _, n := range news {
+			s := data[n]
+			ns, _ := s.median("ns/op")
+			bo, _ := s.median("B/op")
+			al, _ := s.median("allocs/op")
+			fmt.Fprintf(&b, "| %s | %s | %.1f | %.1f | %.0f |\n", title[key(n, "impl")], key(n, "methods"), ns/1e6, bo/(1<<20), al)
+		}
+	}
+	return b.String()
+}
+
+// order is the benchmark names in the order they first appear.
+var order []string
+
+func main() {
+	readme := flag.String("readme", "", "README to update between the markers; print when empty")
+	flag.Parse()
+	if flag.NArg() != 1 {
+		fmt.Fprintln(os.Stderr, "usage: table [-readme README.md] raw.txt")
+		os.Exit(2)
+	}
+	raw, err := os.ReadFile(flag.Arg(0))
+	if err != nil {
+		fail(err)
+	}
+	data, passes, err := parse(bytes.NewReader(raw))
+	if err != nil {
+		fail(err)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(string(raw), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 0 && strings.HasPrefix(f[0], "Benchmark") {
+			n := procs.ReplaceAllString(strings.TrimPrefix(f[0], "Benchmark"), "")
+			if !seen[n] {
+				seen[n] = true
+				order = append(order, n)
+			}
+		}
+	}
+	if len(data) == 0 {
+		fail(errors.New("no benchmark results in " + flag.Arg(0)))
+	}
+	table := render(data, passes)
+	if *readme == "" {
+		fmt.Print(table)
+		return
+	}
+	doc, err := os.ReadFile(*readme)
+	if err != nil {
+		fail(err)
+	}
+	before, rest, ok1 := strings.Cut(string(doc), beginMarker)
+	_, after, ok2 := strings.Cut(rest, endMarker)
+	if !ok1 || !ok2 {
+		fail(fmt.Errorf("%s: markers %s and %s not found", *readme, beginMarker, endMarker))
+	}
+	out := before + beginMarker + "\n" + table + endMarker + after
+	if err := os.WriteFile(*readme, []byte(out), 0o644); err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "table:", err)
+	os.Exit(1)
+}

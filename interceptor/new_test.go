@@ -174,8 +174,10 @@ func TestRuntimeOptions(t *testing.T) {
 		status int
 	}{
 		{
-			name:    "no policy anywhere passes through",
-			opts:    func(t *testing.T) []interceptor.Option { return []interceptor.Option{interceptor.WithFiles(pingFiles(t))} },
+			name: "no policy anywhere passes through",
+			opts: func(t *testing.T) []interceptor.Option {
+				return []interceptor.Option{interceptor.WithFiles(pingFiles(t))}
+			},
 			origin:  appOrigin,
 			status:  http.StatusTeapot,
 			wantErr: "",
@@ -195,8 +197,10 @@ func TestRuntimeOptions(t *testing.T) {
 			origin: evilOrigin, status: http.StatusForbidden,
 		},
 		{
-			name:    "bad runtime origin",
-			opts:    func(t *testing.T) []interceptor.Option { return []interceptor.Option{interceptor.WithOrigins(appOrigin + "/")} },
+			name: "bad runtime origin",
+			opts: func(t *testing.T) []interceptor.Option {
+				return []interceptor.Option{interceptor.WithOrigins(appOrigin + "/")}
+			},
 			wantErr: `protocors: runtime default: allow_origins[0] "https://app.example.com/": `,
 		},
 		{

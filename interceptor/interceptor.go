@@ -52,9 +52,10 @@ var (
 // their responses, as the protocors.v1 options of their descriptors say. It
 // is immutable after [New] and safe for concurrent use.
 type Middleware struct {
-	files  *protoregistry.Files
-	routes map[string]*route
-	logger *slog.Logger
+	files    *protoregistry.Files
+	services map[protoreflect.FullName]bool // every service New walked
+	routes   map[string]*route
+	logger   *slog.Logger
 }
 
 // route is everything the request path needs for one procedure, computed in
@@ -100,10 +101,12 @@ func New(opts ...Option) (*Middleware, error) {
 	resolver := core.Resolver{Default: def}
 	compiled := make(map[string]*core.Policy)
 	routes := make(map[string]*route)
+	seen := make(map[protoreflect.FullName]bool)
 	cfg.files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
 		services := fd.Services()
 		for i := 0; i < services.Len(); i++ {
 			sd := services.Get(i)
+			seen[sd.FullName()] = true
 			methods := sd.Methods()
 			for j := 0; j < methods.Len(); j++ {
 				md := methods.Get(j)
@@ -138,7 +141,7 @@ func New(opts ...Option) (*Middleware, error) {
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
-	return &Middleware{files: cfg.files, routes: routes, logger: cfg.logger}, nil
+	return &Middleware{files: cfg.files, services: seen, routes: routes, logger: cfg.logger}, nil
 }
 
 func toProblem(err error, md protoreflect.MethodDescriptor) *core.Problem {
@@ -254,8 +257,9 @@ func (m *Middleware) logRefused(r *http.Request, rt *route, out core.Outcome) {
 // service's CORS policies could not be read and every browser call would
 // fail: import the package generated for the service's .proto file (its init
 // registers the descriptor in protoregistry.GlobalFiles), or pass the registry
-// that holds it with [WithFiles]. [Middleware.CheckService] reports the same
-// problem as an error.
+// that holds it with [WithFiles]. It panics too for a service registered
+// after New read the source. [Middleware.CheckService] reports the same
+// problems as an error, for callers that would rather not panic.
 func (m *Middleware) Wrap(path string, h http.Handler) (string, http.Handler) {
 	if err := m.CheckService(path); err != nil {
 		panic(err)
@@ -264,8 +268,8 @@ func (m *Middleware) Wrap(path string, h http.Handler) (string, http.Handler) {
 }
 
 // CheckService reports, as an error, why [Middleware.Wrap] would panic for
-// path, or nil when path is "/pkg.Service/" for a service the descriptor
-// source holds.
+// path, or nil when path is "/pkg.Service/" for a service New found in the
+// descriptor source.
 func (m *Middleware) CheckService(path string) error {
 	name := strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/")
 	if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") || name == "" || !protoreflect.FullName(name).IsValid() {
@@ -277,6 +281,9 @@ func (m *Middleware) CheckService(path string) error {
 	}
 	if _, ok := d.(protoreflect.ServiceDescriptor); !ok {
 		return fmt.Errorf("protocors: interceptor Wrap(%q): %s in the descriptor source is not a service", path, name)
+	}
+	if !m.services[protoreflect.FullName(name)] {
+		return fmt.Errorf("protocors: interceptor Wrap(%q): service %s was registered in the descriptor source after interceptor.New read it, so its CORS policies were not read: call New after every generated package is initialized and every file is registered", path, name)
 	}
 	return nil
 }

@@ -407,6 +407,18 @@ func TestWrapUnknownServicePanics(t *testing.T) {
 		{"protocors.test.v1.PingService", "not a Connect service path"},
 		{"/protocors.test.v1.PingService/Ping", "not a Connect service path"},
 	}
+	// A service registered after New: its policies were never read.
+	late := pingFiles(t)
+	mwLate, err := interceptor.New(interceptor.WithFiles(late))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := late.RegisterFile(testv1.File_protocors_test_v1_test_proto); err != nil {
+		t.Fatal(err)
+	}
+	if err := mwLate.CheckService("/protocors.test.v1.FlavorService/"); err == nil || !strings.Contains(err.Error(), "after interceptor.New") {
+		t.Errorf("CheckService of a service registered after New = %v", err)
+	}
 	for _, tt := range tests {
 		err := mw.CheckService(tt.path)
 		if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {

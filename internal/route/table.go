@@ -1,0 +1,309 @@
+package route
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// Mode mirrors grpc-gateway's runtime.UnescapingMode; the values are equal.
+type Mode uint8
+
+const (
+	// ModeLegacy matches on the unescaped URL path (runtime.UnescapingModeLegacy,
+	// the mux's default).
+	ModeLegacy Mode = iota
+	// ModeAllExceptReserved matches on the raw path (runtime.UnescapingModeAllExceptReserved).
+	ModeAllExceptReserved
+	// ModeAllExceptSlash matches on the raw path (runtime.UnescapingModeAllExceptSlash).
+	ModeAllExceptSlash
+	// ModeAllCharacters matches on the raw path and also splits it at "%2F"
+	// (runtime.UnescapingModeAllCharacters).
+	ModeAllCharacters
+)
+
+// Path is a request path prepared for matching: split the way the mux
+// splits it, without allocating.
+type Path struct {
+	s      string // the path without its leading '/'
+	split3 bool   // "%2F" and "%2f" separate components too
+	check  bool   // variables must hold well-formed percent-escapes
+	n      int    // number of components
+	last   string // the last component
+}
+
+// NewPath prepares r's URL path as a ServeMux in mode would see it. ok is
+// false when the mux would refuse the path outright (400: no leading '/').
+func NewPath(r *http.Request, mode Mode) (p Path, ok bool) {
+	return PathOf(r.URL.Path, r.URL.RawPath, mode)
+}
+
+// PathOf is NewPath for a URL's Path and RawPath.
+func PathOf(path, rawPath string, mode Mode) (p Path, ok bool) {
+	if !strings.HasPrefix(path, "/") {
+		return Path{}, false
+	}
+	// Like the mux: the raw path only in the non-legacy modes, and only when
+	// net/url kept one (otherwise Path was already unescaped once).
+	if mode != ModeLegacy {
+		if rawPath != "" {
+			path = rawPath
+		} else {
+			mode = ModeLegacy
+		}
+	}
+	p.s = path[1:]
+	p.split3 = mode == ModeAllCharacters
+	p.check = mode != ModeLegacy
+	p.n = 1
+	start := 0
+	for i := 0; i < len(p.s); {
+		if w := p.sep(i); w > 0 {
+			p.n++
+			i += w
+			start = i
+			continue
+		}
+		i++
+	}
+	p.last = p.s[start:]
+	return p, true
+}
+
+// sep returns the length of the separator at s[i], 0 for none.
+func (p *Path) sep(i int) int {
+	switch c := p.s[i]; {
+	case c == '/':
+		return 1
+	case c == '%' && p.split3 && i+2 < len(p.s) && p.s[i+1] == '2' && (p.s[i+2] == 'F' || p.s[i+2] == 'f'):
+		return 3
+	}
+	return 0
+}
+
+// next returns the component of s that starts at off and the offset of the
+// one after it.
+func (p *Path) next(s string, off int) (string, int) {
+	if off > len(s) {
+		return "", off
+	}
+	if !p.split3 {
+		if i := strings.IndexByte(s[off:], '/'); i >= 0 {
+			return s[off : off+i], off + i + 1
+		}
+		return s[off:], len(s) + 1
+	}
+	for i := off; i < len(s); i++ {
+		if w := p.sep(i); w > 0 {
+			return s[off:i], i + w
+		}
+	}
+	return s[off:], len(s) + 1
+}
+
+// Result says what matching a method and path found.
+type Result uint8
+
+const (
+	// NotFound: no pattern of the method matches.
+	NotFound Result = iota
+	// Found: a pattern matches; the first one in precedence order is returned.
+	Found
+	// Malformed: before any pattern matched, one reached a variable holding a
+	// malformed percent-escape; the mux answers 400 without running a handler.
+	Malformed
+)
+
+// matchPath reports whether the template matches p.
+func (t *Template) matchPath(p *Path, strict bool) Result {
+	s := p.s
+	if t.Verb != "" {
+		// The last component must end in ":verb" with something before it.
+		last, v := p.last, t.Verb
+		if len(last) <= len(v)+1 || last[len(last)-len(v)-1] != ':' || last[len(last)-len(v):] != v {
+			return NotFound
+		}
+		s = s[:len(s)-len(v)-1]
+	}
+	pos, off := 0, 0
+	var comp string
+	for _, seg := range t.Segments {
+		if seg.Kind == DeepStar {
+			end := p.n - t.tailLen
+			if end < pos || strict && pos > 0 && pos == end {
+				return NotFound
+			}
+			for ; pos < end; pos++ {
+				comp, off = p.next(s, off)
+				if p.check && malformed(comp) {
+					return Malformed
+				}
+			}
+			continue
+		}
+		if pos >= p.n {
+			return NotFound
+		}
+		comp, off = p.next(s, off)
+		pos++
+		if seg.Kind == Literal {
+			if comp != seg.Literal {
+				return NotFound
+			}
+		} else if p.check && malformed(comp) {
+			return Malformed
+		}
+	}
+	if pos < p.n {
+		return NotFound
+	}
+	return Found
+}
+
+// malformed reports whether s holds a '%' not followed by two hex digits.
+func malformed(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' {
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return true
+			}
+			i += 2
+		}
+	}
+	return false
+}
+
+// maxDepth bounds how many leading literal segments index a pattern.
+const maxDepth = 8
+
+// Table holds patterns per HTTP method and finds the one the mux would run.
+// Build it with Add, then call Freeze; lookups are safe for concurrent use
+// and allocate nothing.
+type Table struct {
+	// StrictDeepWildcard mirrors runtime.WithStrictDeepWildcardMatching.
+	StrictDeepWildcard bool
+
+	methods map[string]*node
+	n       int
+}
+
+type entry struct {
+	t    *Template
+	prio int // registration order; higher is tried first
+	id   int
+}
+
+// node indexes patterns by their leading literal segments: a pattern lives
+// at the node of its first few literals, so a lookup only tries the patterns
+// on the path's own branch.
+type node struct {
+	children map[string]*node
+	entries  []entry
+}
+
+// Add registers t for method with the caller's id. Like ServeMux.Handle,
+// a later Add takes precedence over earlier ones when both match.
+func (tb *Table) Add(method string, t *Template, id int) {
+	if tb.methods == nil {
+		tb.methods = make(map[string]*node)
+	}
+	n := tb.methods[method]
+	if n == nil {
+		n = &node{}
+		tb.methods[method] = n
+	}
+	depth := 0
+	for depth < len(t.Segments) && depth < maxDepth && t.Segments[depth].Kind == Literal {
+		depth++
+	}
+	if t.Verb != "" {
+		// A literal matched against the last component would see it with
+		// its verb: index only literals that can never be last.
+		depth = max(0, min(depth, t.min-1))
+	}
+	for _, seg := range t.Segments[:depth] {
+		c := n.children[seg.Literal]
+		if c == nil {
+			if n.children == nil {
+				n.children = make(map[string]*node)
+			}
+			c = &node{}
+			n.children[seg.Literal] = c
+		}
+		n = c
+	}
+	n.entries = append(n.entries, entry{t: t, prio: tb.n, id: id})
+	tb.n++
+}
+
+// Freeze orders every node's patterns by precedence. Call it once after the
+// last Add.
+func (tb *Table) Freeze() {
+	var walk func(*node)
+	walk = func(n *node) {
+		slices.SortFunc(n.entries, func(a, b entry) int { return b.prio - a.prio })
+		for _, c := range n.children {
+			walk(c)
+		}
+	}
+	for _, n := range tb.methods {
+		walk(n)
+	}
+}
+
+// Methods returns the methods that have patterns, sorted.
+func (tb *Table) Methods() []string {
+	ms := make([]string, 0, len(tb.methods))
+	for m := range tb.methods {
+		ms = append(ms, m)
+	}
+	slices.Sort(ms)
+	return ms
+}
+
+// Lookup finds the pattern the mux would run for method and p: of the
+// method's matching patterns, the last added. It stops at Malformed as the
+// mux does.
+func (tb *Table) Lookup(method string, p *Path) (id int, res Result) {
+	root := tb.methods[method]
+	if root == nil {
+		return -1, NotFound
+	}
+	var lists [maxDepth + 1][]entry
+	k := 0
+	lists[k] = root.entries
+	k++
+	n, off := root, 0
+	for d := 0; d < maxDepth && d < p.n && n.children != nil; d++ {
+		var comp string
+		comp, off = p.next(p.s, off)
+		c := n.children[comp]
+		if c == nil {
+			break
+		}
+		n = c
+		lists[k] = n.entries
+		k++
+	}
+	// Merge the lists along the path's branch by precedence.
+	var heads [maxDepth + 1]int
+	for {
+		best := -1
+		for i := 0; i < k; i++ {
+			if heads[i] < len(lists[i]) && (best < 0 || lists[i][heads[i]].prio > lists[best][heads[best]].prio) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return -1, NotFound
+		}
+		e := lists[best][heads[best]]
+		heads[best]++
+		switch e.t.matchPath(p, tb.StrictDeepWildcard) {
+		case Found:
+			return e.id, Found
+		case Malformed:
+			return -1, Malformed
+		}
+	}
+}

@@ -14,6 +14,7 @@ require (
 )
 
 require (
+	connectrpc.com/vanguard v0.4.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect

@@ -365,3 +365,24 @@ func FuzzMatch(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkLookup(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		var specs []spec
+		for i := 0; len(specs) < n; i++ {
+			tmpl := fmt.Sprintf("/v1/projects/{project}/coll%d/{name}", i)
+			specs = append(specs, spec{"GET", tmpl}, spec{"PATCH", tmpl}, spec{"DELETE", tmpl + ":undelete"})
+		}
+		tb := ourTable(b, specs, false)
+		path := fmt.Sprintf("/v1/projects/p1/coll%d/item", n/3-1)
+		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p, _ := route.PathOf(path, "", route.ModeLegacy)
+				if _, res := tb.Lookup("PATCH", &p); res != route.Found {
+					b.Fatal("no match")
+				}
+			}
+		})
+	}
+}

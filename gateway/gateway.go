@@ -1,7 +1,6 @@
 package gateway
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"mime"
@@ -73,40 +72,26 @@ type binding struct {
 // [WithRoute], validates every policy and compiles them. Its error names
 // every problem found, one a line, by descriptor full name, field and value.
 func New(opts ...Option) (*Middleware, error) {
-	cfg := config{files: protoregistry.GlobalFiles, mode: runtime.UnescapingModeDefault}
+	cfg := config{Settings: core.NewSettings(), mode: runtime.UnescapingModeDefault}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&cfg)
 		}
 	}
-	if cfg.files == nil {
-		return nil, errors.New("protocors: gateway.WithFiles(nil): pass a registry, or omit the option to use protoregistry.GlobalFiles")
-	}
-	if cfg.originsSet && len(cfg.origins) == 0 {
-		return nil, errors.New("protocors: gateway.WithOrigins(): no origins given; omit the option to serve only the RPCs whose proto options list origins")
+	def, problems, err := cfg.DefaultPolicy("gateway")
+	if err != nil {
+		return nil, err
 	}
 	if cfg.mode < runtime.UnescapingModeLegacy || cfg.mode > runtime.UnescapingModeAllCharacters {
 		return nil, fmt.Errorf("protocors: gateway.WithUnescapingMode(%d): not a runtime.UnescapingMode", cfg.mode)
 	}
-	var def *corspb.Policy
-	if cfg.def != nil {
-		def = proto.CloneOf(cfg.def)
-	}
-	if cfg.originsSet {
-		if def == nil {
-			def = &corspb.Policy{}
-		}
-		def.AllowOrigins = append([]string(nil), cfg.origins...)
-	}
-	oo := core.OriginOptions{AllowNull: cfg.allowNull, AllowInsecure: cfg.allowInsecure}
-
-	problems := core.ValidateDefault(def, oo)
+	oo := cfg.OriginOptions
 	var bindings []binding
 
 	// Files in path order: the generated Register functions of different
 	// files may be called in any order, so that much is a convention.
 	var files []protoreflect.FileDescriptor
-	cfg.files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+	cfg.Files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
 		files = append(files, fd)
 		return true
 	})
@@ -161,10 +146,10 @@ func New(opts ...Option) (*Middleware, error) {
 		mode:       route.Mode(cfg.mode),
 		noFallback: cfg.noFallback,
 		noOverride: cfg.noOverride,
-		logger:     cfg.logger,
+		logger:     cfg.Logger,
 	}
 	m.table.StrictDeepWildcard = cfg.strictWildcard
-	if err := m.compile(bindings, oo, cfg.debug); err != nil {
+	if err := m.compile(bindings, oo, cfg.Debug); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -360,60 +345,12 @@ func extraBinding(x extraRoute, def *corspb.Policy, oo core.OriginOptions) (*bin
 	default:
 		b.body = true
 	}
-	eff := mergeExtra(def, x.policy, name)
-	if eff.Enabled {
-		if len(eff.Policy.AllowOrigins) == 0 {
-			return nil, core.Problems{{Name: name, Field: "allow_origins", Msg: "CORS is enabled but no origin is listed: set allow_origins in the route's policy, or pass the deployment's origins with WithOrigins"}}
-		}
-		if ps := core.Validate(&eff, oo); len(ps) > 0 {
-			return nil, ps
-		}
+	eff := core.Merge(core.Layer{Scope: core.ScopeDefault, Policy: def}, core.Layer{Scope: core.ScopeMethod, Name: name, Policy: x.policy})
+	if ps := core.Validate(&eff, oo); len(ps) > 0 {
+		return nil, ps
 	}
 	b.eff = &eff
 	return b, nil
-}
-
-// mergeExtra merges p over def, field by field, attributing p's fields to
-// the route (as the method scope).
-func mergeExtra(def, p *corspb.Policy, name string) core.Effective {
-	var e core.Effective
-	e.Names[core.ScopeMethod] = name
-	merged := &corspb.Policy{}
-	for _, s := range []struct {
-		scope core.Scope
-		p     *corspb.Policy
-	}{{core.ScopeDefault, def}, {core.ScopeMethod, p}} {
-		if s.p == nil {
-			continue
-		}
-		e.Policy = merged
-		if s.p.Enabled != nil {
-			merged.Enabled = proto.Bool(s.p.GetEnabled())
-			e.Sources[core.FieldEnabled] = s.scope
-		}
-		if len(s.p.AllowOrigins) > 0 {
-			merged.AllowOrigins = s.p.AllowOrigins
-			e.Sources[core.FieldAllowOrigins] = s.scope
-		}
-		if len(s.p.AllowHeaders) > 0 {
-			merged.AllowHeaders = s.p.AllowHeaders
-			e.Sources[core.FieldAllowHeaders] = s.scope
-		}
-		if len(s.p.ExposeHeaders) > 0 {
-			merged.ExposeHeaders = s.p.ExposeHeaders
-			e.Sources[core.FieldExposeHeaders] = s.scope
-		}
-		if s.p.AllowCredentials != nil {
-			merged.AllowCredentials = proto.Bool(s.p.GetAllowCredentials())
-			e.Sources[core.FieldAllowCredentials] = s.scope
-		}
-		if s.p.MaxAgeSeconds != nil {
-			merged.MaxAgeSeconds = proto.Uint32(s.p.GetMaxAgeSeconds())
-			e.Sources[core.FieldMaxAgeSeconds] = s.scope
-		}
-	}
-	e.Enabled = e.Policy != nil && (e.Policy.Enabled == nil || e.Policy.GetEnabled())
-	return e
 }
 
 // Handler returns mux behind the middleware. Preflights for a path whose

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/protocors/protocors/corspb"
+	"github.com/protocors/protocors/internal/core"
 )
 
 // An Option configures [New].
@@ -19,14 +20,7 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
-	files          *protoregistry.Files
-	def            *corspb.Policy
-	origins        []string
-	originsSet     bool
-	allowNull      bool
-	allowInsecure  bool
-	logger         *slog.Logger
-	debug          bool
+	core.Settings
 	mode           runtime.UnescapingMode
 	noFallback     bool
 	noOverride     bool
@@ -47,7 +41,7 @@ type extraRoute struct {
 // read whether they arrive as typed extensions, dynamic messages or unknown
 // fields.
 func WithFiles(files *protoregistry.Files) Option {
-	return optionFunc(func(c *config) { c.files = files })
+	return optionFunc(func(c *config) { c.Files = files })
 }
 
 // WithDefaultPolicy sets the runtime default policy, the outermost scope:
@@ -56,7 +50,7 @@ func WithFiles(files *protoregistry.Files) Option {
 // rule is CORS-enabled, except where an option says enabled: false. The
 // policy is copied.
 func WithDefaultPolicy(p *corspb.Policy) Option {
-	return optionFunc(func(c *config) { c.def = p })
+	return optionFunc(func(c *config) { c.Default = p })
 }
 
 // WithOrigins is shorthand for a default policy allowing these origins: the
@@ -67,8 +61,8 @@ func WithDefaultPolicy(p *corspb.Policy) Option {
 // their scope.
 func WithOrigins(origins ...string) Option {
 	return optionFunc(func(c *config) {
-		c.origins = append(c.origins, origins...)
-		c.originsSet = true
+		c.Origins = append(c.Origins, origins...)
+		c.OriginsSet = true
 	})
 }
 
@@ -77,14 +71,14 @@ func WithOrigins(origins ...string) Option {
 // allowing it allows all of them at once; New refuses it without this
 // option.
 func WithNullOriginAllowed() Option {
-	return optionFunc(func(c *config) { c.allowNull = true })
+	return optionFunc(func(c *config) { c.OriginOptions.AllowNull = true })
 }
 
 // WithInsecureOriginsAllowed accepts plain http:// origins other than
 // loopback together with allow_credentials (a network attacker can forge
 // such an origin). New refuses that combination without this option.
 func WithInsecureOriginsAllowed() Option {
-	return optionFunc(func(c *config) { c.allowInsecure = true })
+	return optionFunc(func(c *config) { c.OriginOptions.AllowInsecure = true })
 }
 
 // WithLogger logs every refused preflight at level Info with the route
@@ -92,7 +86,7 @@ func WithInsecureOriginsAllowed() Option {
 // offending value: the quickest way to see why a browser reports a CORS
 // error. Without a logger nothing is logged and nothing is allocated for it.
 func WithLogger(logger *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = logger })
+	return optionFunc(func(c *config) { c.Logger = logger })
 }
 
 // WithDebug answers a preflight from an allowed origin that asks for a
@@ -101,7 +95,7 @@ func WithLogger(logger *slog.Logger) Option {
 // without CORS headers, so the browser's console names what is missing. It
 // reveals that the origin is allowed: use it in development only.
 func WithDebug(debug bool) Option {
-	return optionFunc(func(c *config) { c.debug = debug })
+	return optionFunc(func(c *config) { c.Debug = debug })
 }
 
 // WithUnescapingMode tells the middleware which runtime.UnescapingMode the

@@ -7,11 +7,9 @@ import (
 	"net/http"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
-	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/internal/core"
 )
 
@@ -73,36 +71,22 @@ type route struct {
 // source, validates them all and compiles them. Its error names every
 // problem found, one a line, by descriptor full name, field and value.
 func New(opts ...Option) (*Middleware, error) {
-	cfg := config{files: protoregistry.GlobalFiles}
+	cfg := config{Settings: core.NewSettings()}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&cfg)
 		}
 	}
-	if cfg.files == nil {
-		return nil, errors.New("protocors: interceptor.WithFiles(nil): pass a registry, or omit the option to use protoregistry.GlobalFiles")
+	def, problems, err := cfg.DefaultPolicy("interceptor")
+	if err != nil {
+		return nil, err
 	}
-	if cfg.originsSet && len(cfg.origins) == 0 {
-		return nil, errors.New("protocors: interceptor.WithOrigins(): no origins given; omit the option to serve only the methods whose proto options list origins")
-	}
-	var def *corspb.Policy
-	if cfg.def != nil {
-		def = proto.CloneOf(cfg.def)
-	}
-	if cfg.originsSet {
-		if def == nil {
-			def = &corspb.Policy{}
-		}
-		def.AllowOrigins = append([]string(nil), cfg.origins...)
-	}
-	oo := core.OriginOptions{AllowNull: cfg.allowNull, AllowInsecure: cfg.allowInsecure}
-
-	problems := core.ValidateDefault(def, oo)
+	oo := cfg.OriginOptions
 	resolver := core.Resolver{Default: def}
 	compiled := make(map[string]*core.Policy)
 	routes := make(map[string]*route)
 	seen := make(map[protoreflect.FullName]bool)
-	cfg.files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+	cfg.Files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
 		services := fd.Services()
 		for i := 0; i < services.Len(); i++ {
 			sd := services.Get(i)
@@ -119,7 +103,7 @@ func New(opts ...Option) (*Middleware, error) {
 					continue
 				}
 				cc := core.ConfigOf(&eff, oo, protocolHeaders)
-				cc.Debug = cfg.debug
+				cc.Debug = cfg.Debug
 				key := cc.Key()
 				pol := compiled[key]
 				if pol == nil {
@@ -141,7 +125,7 @@ func New(opts ...Option) (*Middleware, error) {
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
-	return &Middleware{files: cfg.files, services: seen, routes: routes, logger: cfg.logger}, nil
+	return &Middleware{files: cfg.Files, services: seen, routes: routes, logger: cfg.Logger}, nil
 }
 
 func toProblem(err error, md protoreflect.MethodDescriptor) *core.Problem {

@@ -6,6 +6,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/protocors/protocors/corspb"
+	"github.com/protocors/protocors/internal/core"
 )
 
 // An Option configures [New].
@@ -18,15 +19,7 @@ type optionFunc func(*config)
 func (f optionFunc) apply(c *config) { f(c) }
 
 type config struct {
-	files         *protoregistry.Files
-	filesSet      bool
-	def           *corspb.Policy
-	origins       []string
-	originsSet    bool
-	allowNull     bool
-	allowInsecure bool
-	logger        *slog.Logger
-	debug         bool
+	core.Settings
 }
 
 // WithFiles sets the descriptor source the policies and procedures are read
@@ -36,8 +29,7 @@ type config struct {
 // as unknown fields or dynamic messages are read too.
 func WithFiles(files *protoregistry.Files) Option {
 	return optionFunc(func(c *config) {
-		c.files = files
-		c.filesSet = true
+		c.Files = files
 	})
 }
 
@@ -47,7 +39,7 @@ func WithFiles(files *protoregistry.Files) Option {
 // policy every method is CORS-enabled, except where an option says
 // enabled: false. The policy is copied; later changes to p have no effect.
 func WithDefaultPolicy(p *corspb.Policy) Option {
-	return optionFunc(func(c *config) { c.def = p })
+	return optionFunc(func(c *config) { c.Default = p })
 }
 
 // WithOrigins is shorthand for a default policy allowing these origins: the
@@ -58,8 +50,8 @@ func WithDefaultPolicy(p *corspb.Policy) Option {
 // for their scope.
 func WithOrigins(origins ...string) Option {
 	return optionFunc(func(c *config) {
-		c.origins = append(c.origins, origins...)
-		c.originsSet = true
+		c.Origins = append(c.Origins, origins...)
+		c.OriginsSet = true
 	})
 }
 
@@ -68,14 +60,14 @@ func WithOrigins(origins ...string) Option {
 // allowing it allows all of them at once; New refuses it without this
 // option.
 func WithNullOriginAllowed() Option {
-	return optionFunc(func(c *config) { c.allowNull = true })
+	return optionFunc(func(c *config) { c.OriginOptions.AllowNull = true })
 }
 
 // WithInsecureOriginsAllowed accepts plain http:// origins other than
 // loopback together with allow_credentials (a network attacker can forge
 // such an origin). New refuses that combination without this option.
 func WithInsecureOriginsAllowed() Option {
-	return optionFunc(func(c *config) { c.allowInsecure = true })
+	return optionFunc(func(c *config) { c.OriginOptions.AllowInsecure = true })
 }
 
 // WithLogger logs every refused preflight at level Info, with the
@@ -84,7 +76,7 @@ func WithInsecureOriginsAllowed() Option {
 // error. Without a logger (or with nil) nothing is logged and nothing is
 // allocated for it.
 func WithLogger(logger *slog.Logger) Option {
-	return optionFunc(func(c *config) { c.logger = logger })
+	return optionFunc(func(c *config) { c.Logger = logger })
 }
 
 // WithDebug answers a preflight from an allowed origin that asks for a
@@ -94,5 +86,5 @@ func WithLogger(logger *slog.Logger) Option {
 // header that is missing. It reveals that the origin is allowed: use it in
 // development only.
 func WithDebug(debug bool) Option {
-	return optionFunc(func(c *config) { c.debug = debug })
+	return optionFunc(func(c *config) { c.Debug = debug })
 }

@@ -62,21 +62,21 @@ type Generated struct {
 
 // Expect holds the checks of a case.
 type Expect struct {
-	Status          string              `json:"status"`
-	HeadersPresent  map[string]string   `json:"headers_present"`
-	HeadersAbsent   []string            `json:"headers_absent"`
-	VaryContains    []string            `json:"vary_contains"`
-	AppInvoked      *bool               `json:"app_invoked"`
-	MustNotContain  map[string][]string `json:"must_not_contain"`
-	MaxLines        map[string]int      `json:"max_lines"`
-	TokensOnly      []string            `json:"tokens_only"`
-	BodyEmpty       bool                `json:"body_empty"`
-	MaxMS           float64             `json:"max_ms"`
-	MaxHeaderBytes  int                 `json:"max_response_header_bytes"`
-	ConfigError     bool                `json:"config_error"`
-	ConfigErrorOK   bool                `json:"config_error_ok"`
-	Browser         *Browser            `json:"browser"`
-	ForbidPair      json.RawMessage     `json:"forbid_pair"`
+	Status         string              `json:"status"`
+	HeadersPresent map[string]string   `json:"headers_present"`
+	HeadersAbsent  []string            `json:"headers_absent"`
+	VaryContains   []string            `json:"vary_contains"`
+	AppInvoked     *bool               `json:"app_invoked"`
+	MustNotContain map[string][]string `json:"must_not_contain"`
+	MaxLines       map[string]int      `json:"max_lines"`
+	TokensOnly     []string            `json:"tokens_only"`
+	BodyEmpty      bool                `json:"body_empty"`
+	MaxMS          float64             `json:"max_ms"`
+	MaxHeaderBytes int                 `json:"max_response_header_bytes"`
+	ConfigError    bool                `json:"config_error"`
+	ConfigErrorOK  bool                `json:"config_error_ok"`
+	Browser        *Browser            `json:"browser"`
+	ForbidPair     json.RawMessage     `json:"forbid_pair"`
 }
 
 // Browser asks to replay the browser's CORS checks on the response.

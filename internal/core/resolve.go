@@ -52,7 +52,8 @@ const (
 
 // Effective is the policy of one method after merging every scope.
 type Effective struct {
-	// Method is the method the policy governs.
+	// Method is the method the policy governs; nil for a route that no
+	// descriptor shows (its name is Names[ScopeMethod]).
 	Method protoreflect.MethodDescriptor
 	// Policy is the merged policy, nil when no scope supplies one.
 	Policy *corspb.Policy
@@ -122,51 +123,65 @@ func (r *Resolver) Resolve(md protoreflect.MethodDescriptor) Effective {
 	}
 	methodPolicy := ReadPolicy(md.Options(), corspb.E_Method)
 
-	e := Effective{Method: md}
-	e.Names[ScopeFile] = fd.Path()
+	var serviceName string
 	if sd != nil {
-		e.Names[ScopeService] = string(sd.FullName())
+		serviceName = string(sd.FullName())
 	}
-	e.Names[ScopeMethod] = string(md.FullName())
-	scopes := [...]struct {
-		scope Scope
-		p     *corspb.Policy
-	}{
-		{ScopeDefault, r.Default},
-		{ScopeFile, filePolicy},
-		{ScopeService, servicePolicy},
-		{ScopeMethod, methodPolicy},
-	}
+	e := Merge(
+		Layer{ScopeDefault, "", r.Default},
+		Layer{ScopeFile, fd.Path(), filePolicy},
+		Layer{ScopeService, serviceName, servicePolicy},
+		Layer{ScopeMethod, string(md.FullName()), methodPolicy},
+	)
+	e.Method = md
+	return e
+}
+
+// Layer is the policy one scope sets (nil for none), and the name of the
+// descriptor or route that carries it.
+type Layer struct {
+	Scope  Scope
+	Name   string
+	Policy *corspb.Policy
+}
+
+// Merge merges layers, outermost first: for each field the last layer that
+// sets it wins, and a repeated field set (non-empty) replaces the outer
+// list. Enabled is true when some layer supplies a policy and the merged
+// enabled field is not false.
+func Merge(layers ...Layer) Effective {
+	var e Effective
 	merged := &corspb.Policy{}
-	for _, s := range scopes {
-		if s.p == nil {
+	for _, l := range layers {
+		e.Names[l.Scope] = l.Name
+		p := l.Policy
+		if p == nil {
 			continue
 		}
 		e.Policy = merged
-		p := s.p
 		if p.Enabled != nil {
 			merged.Enabled = proto.Bool(p.GetEnabled())
-			e.Sources[FieldEnabled] = s.scope
+			e.Sources[FieldEnabled] = l.Scope
 		}
 		if len(p.AllowOrigins) > 0 {
 			merged.AllowOrigins = p.AllowOrigins
-			e.Sources[FieldAllowOrigins] = s.scope
+			e.Sources[FieldAllowOrigins] = l.Scope
 		}
 		if len(p.AllowHeaders) > 0 {
 			merged.AllowHeaders = p.AllowHeaders
-			e.Sources[FieldAllowHeaders] = s.scope
+			e.Sources[FieldAllowHeaders] = l.Scope
 		}
 		if len(p.ExposeHeaders) > 0 {
 			merged.ExposeHeaders = p.ExposeHeaders
-			e.Sources[FieldExposeHeaders] = s.scope
+			e.Sources[FieldExposeHeaders] = l.Scope
 		}
 		if p.AllowCredentials != nil {
 			merged.AllowCredentials = proto.Bool(p.GetAllowCredentials())
-			e.Sources[FieldAllowCredentials] = s.scope
+			e.Sources[FieldAllowCredentials] = l.Scope
 		}
 		if p.MaxAgeSeconds != nil {
 			merged.MaxAgeSeconds = proto.Uint32(p.GetMaxAgeSeconds())
-			e.Sources[FieldMaxAgeSeconds] = s.scope
+			e.Sources[FieldMaxAgeSeconds] = l.Scope
 		}
 	}
 	e.Enabled = e.Policy != nil && (e.Policy.Enabled == nil || e.Policy.GetEnabled())

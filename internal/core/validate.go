@@ -99,7 +99,7 @@ func Validate(e *Effective, opts OriginOptions) Problems {
 	credsAt := fmt.Sprintf("allow_credentials (set by %s)", at(FieldAllowCredentials))
 	if len(pol.AllowOrigins) == 0 {
 		ps = append(ps, &Problem{
-			Name:  string(e.Method.FullName()),
+			Name:  e.Names[ScopeMethod],
 			Field: "allow_origins",
 			Msg:   "CORS is enabled but no scope lists an origin: set allow_origins in the proto options, or pass the deployment's origins with WithOrigins",
 		})

@@ -1,0 +1,80 @@
+package bench_test
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"testing"
+
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/protocors/protocors/gateway"
+)
+
+func init() {
+	rows = slices.Insert(rows, 2, row{name: "gateway", gateway: true, wrap: gatewayRow})
+	constructors = append(constructors, constructor{"gateway", func(files *protoregistry.Files) error {
+		_, err := gateway.New(gateway.WithFiles(files))
+		return err
+	}})
+}
+
+// gatewayRow is gateway.Middleware over the same descriptor as connectRow,
+// serving the method's http rule, echoPath.
+func gatewayRow(tb testing.TB, s spec, next http.Handler) http.Handler {
+	m, err := gateway.New(gateway.WithFiles(benchFiles(tb, 1, s.proto())))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m.Handler(next)
+}
+
+// routeCounts are the route table sizes BenchmarkGatewayRoutes compares.
+var routeCounts = []int{10, 100, 1000}
+
+// routeInstances builds, for n routes, a preflight and an actual request
+// to the last route.
+func routeInstances(tb testing.TB, n int) map[string]instance {
+	m, err := gateway.New(gateway.WithFiles(benchFiles(tb, n, specOne.proto())))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h := m.Handler(bare)
+	path := fmt.Sprintf("/v1/r%05d/vanilla", n-1)
+	return map[string]instance{
+		"preflight": {h: h, r: preflight(appOrigin, "content-type")(path)},
+		"actual":    {h: h, r: actual("Origin", appOrigin)(path)},
+	}
+}
+
+// BenchmarkGatewayRoutes measures the gateway middleware's route lookup as
+// its table grows: one rule per method, the request matching the last.
+func BenchmarkGatewayRoutes(b *testing.B) {
+	for _, n := range routeCounts {
+		ins := routeInstances(b, n)
+		for _, kind := range []string{"preflight", "actual"} {
+			in := ins[kind]
+			b.Run(fmt.Sprintf("routes=%d/kind=%s", n, kind), func(b *testing.B) {
+				w := new(recorder)
+				b.ReportAllocs()
+				for b.Loop() {
+					in.serve(w)
+				}
+			})
+		}
+	}
+}
+
+// TestGatewayRoutes checks that the routing benchmark's requests are
+// granted, so it measures a match and not a miss.
+func TestGatewayRoutes(t *testing.T) {
+	for _, n := range routeCounts {
+		for kind, in := range routeInstances(t, n) {
+			w := new(recorder)
+			in.serve(w)
+			if got := w.h.Get("Access-Control-Allow-Origin"); got != appOrigin {
+				t.Errorf("%d routes, %s: status %d, Access-Control-Allow-Origin %q, want %q", n, kind, w.code, got, appOrigin)
+			}
+		}
+	}
+}

@@ -192,15 +192,16 @@ func coreRow(tb testing.TB, s spec, next http.Handler) http.Handler {
 	}
 	expose := core.HeaderList(s.expose, connectExposeHeaders)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if core.IsPreflight(r) {
+		q := core.ReadRequest(r)
+		if q.IsPreflight() {
 			methods := ""
-			if core.RequestedMethod(r) == http.MethodPost {
+			if q.Method == http.MethodPost {
 				methods = http.MethodPost
 			}
-			p.Preflight(w, r, methods)
+			p.Preflight(w, &q, methods)
 			return
 		}
-		p.Actual(w.Header(), r, expose)
+		p.Actual(w.Header(), &q, expose)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -162,45 +162,49 @@ func (m *Middleware) compile(bindings []binding, oo core.OriginOptions, debug bo
 	// of the same path template under the same policy: browsers cache header
 	// grants per URL, not per method, and it lets one preflight answer serve
 	// GET, PUT and DELETE on a resource.
+	type group struct {
+		shape string
+		base  *core.Policy // the policy without Content-Type
+	}
+	var in core.Interner
 	configs := make([]core.Config, len(bindings))
-	groupBody := make(map[string]bool)
-	groupOf := make([]string, len(bindings))
+	groups := make([]group, len(bindings))
+	groupBody := make(map[group]bool)
+	var problems core.Problems
 	for i, b := range bindings {
 		if b.eff == nil || !b.eff.Enabled {
 			continue
 		}
 		configs[i] = core.ConfigOf(b.eff, oo, nil)
 		configs[i].Debug = debug
-		groupOf[i] = b.tmpl.Shape() + "\x00" + configs[i].Key()
-		groupBody[groupOf[i]] = groupBody[groupOf[i]] || b.body
+		base, err := in.Compile(configs[i])
+		if err != nil {
+			problems = append(problems, &core.Problem{Name: b.name(), Field: "policy", Msg: err.Error()})
+			continue
+		}
+		groups[i] = group{b.tmpl.Shape(), base}
+		groupBody[groups[i]] = groupBody[groups[i]] || b.body
 	}
-	compiled := make(map[string]*core.Policy)
-	var problems core.Problems
+	if err := problems.Err(); err != nil {
+		return err
+	}
 	for i, b := range bindings {
 		rt := &gwRoute{method: b.method, template: b.template, rpc: b.rpc}
 		if b.eff != nil && b.eff.Enabled {
-			c := configs[i]
-			if groupBody[groupOf[i]] {
+			pol := groups[i].base
+			if groupBody[groups[i]] {
+				c := configs[i]
 				c.ProtocolHeaders = contentType
-			}
-			key := c.Key()
-			pol := compiled[key]
-			if pol == nil {
 				var err error
-				if pol, err = core.Compile(c); err != nil {
-					problems = append(problems, &core.Problem{Name: b.name(), Field: "policy", Msg: err.Error()})
-					continue
+				if pol, err = in.Compile(c); err != nil {
+					return err
 				}
-				compiled[key] = pol
 			}
 			rt.policy = pol
 			rt.expose = exposeValue(b.eff.Policy.ExposeHeaders)
 		}
 		m.table.Add(b.method, b.tmpl, len(m.routes))
 		m.routes = append(m.routes, rt)
-	}
-	if err := problems.Err(); err != nil {
-		return err
 	}
 	m.table.Freeze()
 	m.methods = m.table.Methods()
@@ -360,14 +364,15 @@ func extraBinding(x extraRoute, def *corspb.Policy, oo core.OriginOptions) (*bin
 // before mux runs; everything else reaches mux untouched.
 func (m *Middleware) Handler(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if core.IsPreflight(r) {
-			if !m.preflight(w, r) {
+		q := core.ReadRequest(r)
+		if q.IsPreflight() {
+			if !m.preflight(w, r, &q) {
 				mux.ServeHTTP(w, r)
 			}
 			return
 		}
 		if rt := m.actualRoute(r); rt != nil && rt.policy != nil {
-			rt.policy.Actual(w.Header(), r, rt.expose)
+			rt.policy.Actual(w.Header(), &q, rt.expose)
 		}
 		mux.ServeHTTP(w, r)
 	})
@@ -382,12 +387,12 @@ func (m *Middleware) lookup(method string, p *route.Path) *gwRoute {
 }
 
 // preflight answers r and reports whether it did.
-func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request) bool {
+func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, q *core.Request) bool {
 	p, ok := route.NewPath(r, m.mode)
 	if !ok {
 		return false
 	}
-	acrm := core.RequestedMethod(r)
+	acrm := q.Method
 	var rt *gwRoute
 	if acrm != "" {
 		rt = m.lookup(acrm, &p)
@@ -401,9 +406,9 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request) bool {
 				mask |= 1 << i
 			}
 		}
-		out := rt.policy.Preflight(w, r, rt.allow[mask])
+		out := rt.policy.Preflight(w, q, rt.allow[mask])
 		if out.Reason != core.Allowed && m.logger != nil {
-			m.logRefused(r, rt, out)
+			m.logRefused(r, q, rt, out)
 		}
 		return true
 	}
@@ -416,9 +421,9 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request) bool {
 			continue
 		}
 		if o := m.lookup(meth, &p); o != nil && o.policy != nil {
-			out := o.policy.Preflight(w, r, "")
+			out := o.policy.Preflight(w, q, "")
 			if m.logger != nil {
-				m.logRefused(r, o, out)
+				m.logRefused(r, q, o, out)
 			}
 			return true
 		}
@@ -477,13 +482,13 @@ func upper(s string) string {
 	return s
 }
 
-func (m *Middleware) logRefused(r *http.Request, rt *gwRoute, out core.Outcome) {
+func (m *Middleware) logRefused(r *http.Request, q *core.Request, rt *gwRoute, out core.Outcome) {
 	m.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
 		slog.String("route", rt.method+" "+rt.template),
 		slog.String("rpc", rt.rpc),
 		slog.String("path", r.URL.Path),
-		slog.String("origin", strings.Join(r.Header["Origin"], ", ")),
-		slog.String("method", core.RequestedMethod(r)),
+		slog.String("origin", strings.Join(q.Origins(), ", ")),
+		slog.String("method", q.Method),
 		slog.String("reason", out.Reason.String()),
 		slog.String("value", out.Value),
 	)

@@ -83,7 +83,7 @@ func New(opts ...Option) (*Middleware, error) {
 	}
 	oo := cfg.OriginOptions
 	resolver := core.Resolver{Default: def}
-	compiled := make(map[string]*core.Policy)
+	var compiled core.Interner
 	routes := make(map[string]*route)
 	seen := make(map[protoreflect.FullName]bool)
 	cfg.Files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
@@ -104,16 +104,10 @@ func New(opts ...Option) (*Middleware, error) {
 				}
 				cc := core.ConfigOf(&eff, oo, protocolHeaders)
 				cc.Debug = cfg.Debug
-				key := cc.Key()
-				pol := compiled[key]
-				if pol == nil {
-					var err error
-					pol, err = core.Compile(cc)
-					if err != nil {
-						problems = append(problems, toProblem(err, md))
-						continue
-					}
-					compiled[key] = pol
+				pol, err := compiled.Compile(cc)
+				if err != nil {
+					problems = append(problems, toProblem(err, md))
+					continue
 				}
 				rt := newRoute(md, eff.Policy.ExposeHeaders)
 				rt.policy = pol
@@ -191,9 +185,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if core.IsPreflight(r) {
+		q := core.ReadRequest(r)
+		if q.IsPreflight() {
 			methods := ""
-			switch core.RequestedMethod(r) {
+			switch q.Method {
 			case http.MethodPost:
 				methods = rt.allowMethods
 			case http.MethodGet:
@@ -201,17 +196,22 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 					methods = rt.allowMethods
 				}
 			}
-			out := rt.policy.Preflight(w, r, methods)
+			out := rt.policy.Preflight(w, &q, methods)
 			if out.Reason != core.Allowed && m.logger != nil {
-				m.logRefused(r, rt, out)
+				m.logRefused(r, &q, rt, out)
 			}
 			return
 		}
-		expose := rt.exposeOther
-		if ct := r.Header["Content-Type"]; len(ct) > 0 && hasPrefixFold(ct[0], grpcContentTypePrefix) {
-			expose = rt.exposeGRPC
+		// The exposed headers depend on the protocol; look only when they
+		// can be sent.
+		expose := ""
+		if q.Origin != "" || rt.policy.AnyOrigin() {
+			expose = rt.exposeOther
+			if ct := r.Header["Content-Type"]; len(ct) > 0 && hasPrefixFold(ct[0], grpcContentTypePrefix) {
+				expose = rt.exposeGRPC
+			}
 		}
-		rt.policy.Actual(w.Header(), r, expose)
+		rt.policy.Actual(w.Header(), &q, expose)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -220,11 +220,11 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-func (m *Middleware) logRefused(r *http.Request, rt *route, out core.Outcome) {
+func (m *Middleware) logRefused(r *http.Request, q *core.Request, rt *route, out core.Outcome) {
 	m.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
 		slog.String("procedure", rt.procedure),
-		slog.String("origin", strings.Join(r.Header["Origin"], ", ")),
-		slog.String("method", core.RequestedMethod(r)),
+		slog.String("origin", strings.Join(q.Origins(), ", ")),
+		slog.String("method", q.Method),
 		slog.String("reason", out.Reason.String()),
 		slog.String("value", out.Value),
 	)

@@ -150,41 +150,54 @@ const (
 	varyOriginOnly = "Origin"
 )
 
-// IsPreflight reports whether r is a CORS preflight: OPTIONS with an Origin
-// and an Access-Control-Request-Method header. An OPTIONS request without
+// Request is what the CORS protocol reads of an HTTP request, looked up
+// once: the middlewares classify the request and route it with these values,
+// then hand them to [Policy.Preflight] or [Policy.Actual].
+type Request struct {
+	// Origin is the request's Origin when it has exactly one; "" otherwise
+	// (absent, or several lines, which no browser sends).
+	Origin string
+	// Method is Access-Control-Request-Method when the request has exactly
+	// one; "" otherwise.
+	Method  string
+	origins []string // the Origin field lines
+	acrh    []string // Access-Control-Request-Headers field lines
+	// preflight: OPTIONS with an Origin and an Access-Control-Request-Method.
+	preflight bool
+}
+
+// ReadRequest reads r's CORS headers: Origin always, the preflight headers
+// only for OPTIONS.
+func ReadRequest(r *http.Request) Request {
+	q := Request{origins: r.Header[hOrigin]}
+	if len(q.origins) == 1 {
+		q.Origin = q.origins[0]
+	}
+	if r.Method == http.MethodOptions && len(q.origins) > 0 {
+		acrm, ok := r.Header[hACRM]
+		if ok {
+			q.preflight = true
+			if len(acrm) == 1 {
+				q.Method = acrm[0]
+			}
+			q.acrh = r.Header[hACRH]
+		}
+	}
+	return q
+}
+
+// IsPreflight reports whether the request is a CORS preflight: OPTIONS with
+// an Origin and an Access-Control-Request-Method. An OPTIONS request without
 // them is an ordinary request.
-func IsPreflight(r *http.Request) bool {
-	if r.Method != http.MethodOptions {
-		return false
-	}
-	_, hasACRM := r.Header[hACRM]
-	return hasACRM && len(r.Header[hOrigin]) > 0
-}
+func (q *Request) IsPreflight() bool { return q.preflight }
 
-// RequestedMethod returns the Access-Control-Request-Method of a preflight,
-// or "" when it is absent, empty or sent on several lines.
-func RequestedMethod(r *http.Request) string {
-	if v := r.Header[hACRM]; len(v) == 1 {
-		return v[0]
-	}
-	return ""
-}
+// HasOrigin reports whether the request carries an Origin at all.
+func (q *Request) HasOrigin() bool { return len(q.origins) > 0 }
 
-// origin returns the request's single Origin value, or "" when it is
-// absent or sent on several lines (which no browser does).
-func origin(h http.Header) (string, bool) {
-	v := h[hOrigin]
-	switch len(v) {
-	case 0:
-		return "", false
-	case 1:
-		return v[0], true
-	default:
-		return "", true
-	}
-}
+// Origins returns every Origin line, for logging.
+func (q *Request) Origins() []string { return q.origins }
 
-// Preflight answers the preflight r, which the middleware matched to a route
+// Preflight answers the preflight q, which the middleware matched to a route
 // under this policy. allowMethods is the Access-Control-Allow-Methods value
 // for the route, "" when the route does not bind the requested method.
 //
@@ -192,19 +205,16 @@ func origin(h http.Header) (string, bool) {
 // CORS headers at all, allocating nothing. With Debug set, a refusal for a
 // method or header is answered 204 with Allow-Origin but without the missing
 // grant, so the browser's console names the check that failed.
-func (p *Policy) Preflight(w http.ResponseWriter, r *http.Request, allowMethods string) Outcome {
-	o, ok := origin(r.Header)
-	if !ok || !p.origins.match(o) {
-		if len(r.Header[hOrigin]) == 1 {
-			o = r.Header[hOrigin][0]
-		}
+func (p *Policy) Preflight(w http.ResponseWriter, q *Request, allowMethods string) Outcome {
+	o := q.Origin
+	if !p.origins.match(o) {
 		w.WriteHeader(http.StatusForbidden)
 		return Outcome{OriginNotAllowed, o}
 	}
 	if allowMethods == "" {
-		return p.refuse(w, o, Outcome{MethodNotAllowed, RequestedMethod(r)})
+		return p.refuse(w, o, Outcome{MethodNotAllowed, q.Method})
 	}
-	acrh := r.Header[hACRH]
+	acrh := q.acrh
 	rh, refused, bad := scanRequestHeaders(acrh, p)
 	switch {
 	case bad:
@@ -292,7 +302,7 @@ func (p *Policy) refuse(w http.ResponseWriter, origin string, out Outcome) Outco
 // A request without Origin gets Vary: Origin (the answer depends on it),
 // except under an any-origin policy, whose Allow-Origin: * goes on every
 // response.
-func (p *Policy) Actual(h http.Header, r *http.Request, expose string) bool {
+func (p *Policy) Actual(h http.Header, q *Request, expose string) bool {
 	if p.anyOrigin {
 		n := 1
 		if expose != "" {
@@ -307,8 +317,8 @@ func (p *Policy) Actual(h http.Header, r *http.Request, expose string) bool {
 		}
 		return true
 	}
-	o, _ := origin(r.Header)
-	if o == "" || !p.origins.match(o) {
+	o := q.Origin
+	if !p.origins.match(o) {
 		addVaryOrigin(h, nil)
 		return false
 	}

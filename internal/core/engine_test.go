@@ -9,6 +9,11 @@ import (
 	"github.com/protocors/protocors/internal/core"
 )
 
+func readReq(r *http.Request) *core.Request {
+	q := core.ReadRequest(r)
+	return &q
+}
+
 func mustCompile(t testing.TB, c core.Config) *core.Policy {
 	t.Helper()
 	p, err := core.Compile(c)
@@ -148,11 +153,11 @@ func TestPreflight(t *testing.T) {
 			c.Debug = tt.debug
 			p := mustCompile(t, c)
 			r := request(http.MethodOptions, tt.headers...)
-			if !core.IsPreflight(r) {
+			if q := core.ReadRequest(r); !q.IsPreflight() {
 				t.Fatal("IsPreflight = false")
 			}
 			w := httptest.NewRecorder()
-			out := p.Preflight(w, r, tt.allowMethods)
+			out := p.Preflight(w, readReq(r), tt.allowMethods)
 			if w.Code != tt.wantStatus {
 				t.Errorf("status = %d, want %d", w.Code, tt.wantStatus)
 			}
@@ -216,7 +221,8 @@ func TestIsPreflight(t *testing.T) {
 		{"POST", []string{"Origin", appOrigin, "Access-Control-Request-Method", "POST"}, false},
 	}
 	for _, tt := range tests {
-		if got := core.IsPreflight(request(tt.method, tt.headers...)); got != tt.want {
+		if q := core.ReadRequest(request(tt.method, tt.headers...)); q.IsPreflight() != tt.want {
+			got := q.IsPreflight()
 			t.Errorf("IsPreflight(%s %v) = %t, want %t", tt.method, tt.headers, got, tt.want)
 		}
 	}
@@ -287,7 +293,7 @@ func TestActual(t *testing.T) {
 				h["Vary"] = append([]string(nil), tt.prevVary...)
 			}
 			r := request(http.MethodGet, tt.headers...)
-			if got := p.Actual(h, r, tt.expose); got != tt.granted {
+			if got := p.Actual(h, readReq(r), tt.expose); got != tt.granted {
 				t.Errorf("granted = %t, want %t", got, tt.granted)
 			}
 			checkHeaders(t, h, tt.want)
@@ -309,7 +315,7 @@ func TestValuesNotShared(t *testing.T) {
 	p := mustCompile(t, credsConfig)
 	for i := 0; i < 2; i++ {
 		h := http.Header{}
-		p.Actual(h, request("GET", "Origin", appOrigin), "X-Trace-Id")
+		p.Actual(h, readReq(request("GET", "Origin", appOrigin)), "X-Trace-Id")
 		for k, v := range h {
 			if v[0] == "mutated" {
 				t.Fatalf("response %d: %s carries a previous response's mutation", i, k)
@@ -323,7 +329,7 @@ func TestValuesNotShared(t *testing.T) {
 			h[k][0] = "mutated"
 		}
 		w := httptest.NewRecorder()
-		p.Preflight(w, request("OPTIONS", "Origin", appOrigin, "Access-Control-Request-Method", "PUT"), "PUT")
+		p.Preflight(w, readReq(request("OPTIONS", "Origin", appOrigin, "Access-Control-Request-Method", "PUT")), "PUT")
 		for k, v := range w.Header() {
 			if v[0] == "mutated" {
 				t.Fatalf("preflight %s carries a mutation", k)

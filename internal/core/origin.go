@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -250,20 +251,36 @@ func isLoopbackHost(host string) bool {
 // an allowed origin.
 type originMatcher struct {
 	any      bool
-	exact    map[string]struct{}
+	few      []string            // exact origins, when there are few: compared in turn
+	exact    map[string]struct{} // exact origins, when there are many: hashed
 	patterns []originPattern
 }
 
+// fewOrigins is how many exact origins are compared one by one rather than
+// hashed: comparing strings of different lengths costs a length check.
+const fewOrigins = 8
+
 func newOriginMatcher(ps []originPattern) originMatcher {
-	m := originMatcher{exact: make(map[string]struct{})}
+	var m originMatcher
+	var exact []string
 	for _, p := range ps {
 		switch {
 		case p.any:
 			m.any = true
 		case p.exact != "":
-			m.exact[p.exact] = struct{}{}
+			if !slices.Contains(exact, p.exact) {
+				exact = append(exact, p.exact)
+			}
 		default:
 			m.patterns = append(m.patterns, p)
+		}
+	}
+	if len(exact) <= fewOrigins {
+		m.few = exact
+	} else {
+		m.exact = make(map[string]struct{}, len(exact))
+		for _, o := range exact {
+			m.exact[o] = struct{}{}
 		}
 	}
 	return m
@@ -276,6 +293,11 @@ func (m *originMatcher) match(origin string) bool {
 	}
 	if m.any {
 		return true
+	}
+	for _, o := range m.few {
+		if o == origin {
+			return true
+		}
 	}
 	if _, ok := m.exact[origin]; ok {
 		return true

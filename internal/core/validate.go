@@ -3,6 +3,7 @@ package core
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/protocors/protocors/corspb"
@@ -96,7 +97,7 @@ func Validate(e *Effective, opts OriginOptions) Problems {
 		ps = append(ps, &Problem{Name: at(field), Field: name, Value: value, Msg: msg})
 	}
 	creds := pol.GetAllowCredentials()
-	credsAt := fmt.Sprintf("allow_credentials (set by %s)", at(FieldAllowCredentials))
+	withCreds := func() string { return " [with allow_credentials (set by " + at(FieldAllowCredentials) + ")]" }
 	if len(pol.AllowOrigins) == 0 {
 		ps = append(ps, &Problem{
 			Name:  e.Names[ScopeMethod],
@@ -105,33 +106,32 @@ func Validate(e *Effective, opts OriginOptions) Problems {
 		})
 	}
 	for i, o := range pol.AllowOrigins {
-		name := fmt.Sprintf("allow_origins[%d]", i)
 		p, err := ParseOrigin(o, opts)
 		if err != nil {
-			add(FieldAllowOrigins, name, o, err.Error())
+			add(FieldAllowOrigins, elem("allow_origins", i), o, err.Error())
 			continue
 		}
 		if creds {
 			if err := p.checkCredentials(opts); err != nil {
-				ps = append(ps, &Problem{Name: innermost(e, FieldAllowOrigins, FieldAllowCredentials), Field: name, Value: o, Msg: err.Error() + " [with " + credsAt + "]"})
+				ps = append(ps, &Problem{Name: innermost(e, FieldAllowOrigins, FieldAllowCredentials), Field: elem("allow_origins", i), Value: o, Msg: err.Error() + withCreds()})
 			}
 		}
 	}
 	checkNames := func(field int, fname string, names []string, isExpose bool) {
 		for i, h := range names {
-			name := fmt.Sprintf("%s[%d]", fname, i)
+			name := func() string { return elem(fname, i) }
 			switch {
 			case h == "*":
 				if creds {
 					msg := `"*" cannot be used with allow_credentials: browsers take it as a literal name then; list the headers`
-					ps = append(ps, &Problem{Name: innermost(e, field, FieldAllowCredentials), Field: name, Value: h, Msg: msg + " [with " + credsAt + "]"})
+					ps = append(ps, &Problem{Name: innermost(e, field, FieldAllowCredentials), Field: name(), Value: h, Msg: msg + withCreds()})
 				}
 			case !IsToken(h):
-				add(field, name, h, "not a valid header name (RFC 9110 token)")
+				add(field, name(), h, "not a valid header name (RFC 9110 token)")
 			case len(h) > maxHeaderNameLen:
-				add(field, name, h, fmt.Sprintf("header name longer than %d bytes", maxHeaderNameLen))
+				add(field, name(), h, fmt.Sprintf("header name longer than %d bytes", maxHeaderNameLen))
 			case isExpose && (strings.EqualFold(h, "Set-Cookie") || strings.EqualFold(h, "Set-Cookie2")):
-				add(field, name, h, "browsers never let a page read Set-Cookie, whatever the server says; remove it")
+				add(field, name(), h, "browsers never let a page read Set-Cookie, whatever the server says; remove it")
 			}
 		}
 	}
@@ -141,6 +141,11 @@ func Validate(e *Effective, opts OriginOptions) Problems {
 		add(FieldMaxAgeSeconds, "max_age_seconds", fmt.Sprint(pol.GetMaxAgeSeconds()), fmt.Sprintf("above %d (one day); browsers cap it anyway (Chromium at 7200)", MaxMaxAge))
 	}
 	return ps
+}
+
+// elem names element i of a list field: "allow_origins[1]".
+func elem(field string, i int) string {
+	return field + "[" + strconv.Itoa(i) + "]"
 }
 
 // innermost names the innermost of the scopes that set fields a and b: the
@@ -186,10 +191,9 @@ func ConfigOf(e *Effective, opts OriginOptions, protocolHeaders []string) Config
 	return c
 }
 
-// Key returns a string that is equal for two Configs exactly when they
-// compile to policies that answer every request alike, so middlewares can
-// share one compiled Policy between routes and compare answers by pointer.
-func (c *Config) Key() string {
+// key returns a string that is equal for two Configs exactly when they
+// compile to policies that answer every request alike.
+func (c *Config) key() string {
 	var b strings.Builder
 	list := func(l []string, lower bool) {
 		s := append([]string(nil), l...)
@@ -206,4 +210,58 @@ func (c *Config) Key() string {
 	list(append(append([]string(nil), c.AllowHeaders...), c.ProtocolHeaders...), true)
 	fmt.Fprintf(&b, "%t|%t|%t|%d|%t", c.Credentials, c.OriginOptions.AllowNull, c.OriginOptions.AllowInsecure, c.MaxAge, c.Debug)
 	return b.String()
+}
+
+// Interner compiles Configs, sharing one *Policy between equal ones, so
+// routes can compare their answers by pointer and a large registry compiles
+// each distinct policy once. Methods that inherit their lists from the same
+// scope share the slices, so most lookups are by identity and only the
+// first of each kind computes the content key.
+type Interner struct {
+	byIdentity map[identity]*Policy
+	byContent  map[string]*Policy
+}
+
+// identity is a Config by the slices it points to.
+type identity struct {
+	origins, headers, protocol listID
+	credentials, null, insecure bool
+	debug                       bool
+	maxAge                      int
+}
+
+type listID struct {
+	first *string
+	n     int
+}
+
+func idOf(l []string) listID {
+	if len(l) == 0 {
+		return listID{}
+	}
+	return listID{&l[0], len(l)}
+}
+
+// Compile returns the shared compiled policy for c.
+func (in *Interner) Compile(c Config) (*Policy, error) {
+	if in.byIdentity == nil {
+		in.byIdentity = make(map[identity]*Policy)
+		in.byContent = make(map[string]*Policy)
+	}
+	id := identity{idOf(c.Origins), idOf(c.AllowHeaders), idOf(c.ProtocolHeaders),
+		c.Credentials, c.OriginOptions.AllowNull, c.OriginOptions.AllowInsecure, c.Debug, c.MaxAge}
+	if p := in.byIdentity[id]; p != nil {
+		return p, nil
+	}
+	k := c.key()
+	p := in.byContent[k]
+	if p == nil {
+		var err error
+		if p, err = Compile(c); err != nil {
+			return nil, err
+		}
+		in.byContent[k] = p
+	}
+	in.byIdentity[id] = p
+	return p, nil
 }

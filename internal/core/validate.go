@@ -224,7 +224,7 @@ type Interner struct {
 
 // identity is a Config by the slices it points to.
 type identity struct {
-	origins, headers, protocol listID
+	origins, headers, protocol  listID
 	credentials, null, insecure bool
 	debug                       bool
 	maxAge                      int

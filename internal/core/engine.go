@@ -224,6 +224,7 @@ func (p *Policy) Preflight(w http.ResponseWriter, q *Request, allowMethods strin
 	}
 
 	h := w.Header()
+	prev := prevVary(h)
 	n := 3 // Allow-Origin, Allow-Methods, Vary
 	if p.credentials {
 		n++
@@ -263,7 +264,7 @@ func (p *Policy) Preflight(w http.ResponseWriter, q *Request, allowMethods strin
 	if p.maxAge != "" {
 		put(hACMA, p.maxAge)
 	}
-	if prev := h[hVary]; len(prev) > 0 {
+	if len(prev) > 0 {
 		h[hVary] = append(prev, varyPreflight)
 	} else {
 		put(hVary, varyPreflight)
@@ -319,7 +320,7 @@ func (p *Policy) Actual(h http.Header, q *Request, expose string) bool {
 	}
 	o := q.Origin
 	if !p.origins.match(o) {
-		addVaryOrigin(h, nil)
+		addVaryOrigin(h, prevVary(h), nil)
 		return false
 	}
 	n := 2 // Allow-Origin, Vary
@@ -329,6 +330,7 @@ func (p *Policy) Actual(h http.Header, q *Request, expose string) bool {
 	if expose != "" {
 		n++
 	}
+	prev := prevVary(h)
 	vals := make([]string, n)
 	vals[0] = o
 	h[hACAO] = vals[0:1:1]
@@ -343,14 +345,23 @@ func (p *Policy) Actual(h http.Header, q *Request, expose string) bool {
 		h[hACEH] = vals[i : i+1 : i+1]
 		i++
 	}
-	addVaryOrigin(h, vals[i:i+1:i+1])
+	addVaryOrigin(h, prev, vals[i:i+1:i+1])
 	return true
 }
 
-// addVaryOrigin adds Origin to Vary unless it is there already. spare, if
-// not nil, is a one-element slice to use when Vary is not set yet.
-func addVaryOrigin(h http.Header, spare []string) {
-	prev := h[hVary]
+// prevVary returns the Vary lines already set, skipping the lookup in a
+// fresh header map (the usual case: the middleware writes first).
+func prevVary(h http.Header) []string {
+	if len(h) == 0 {
+		return nil
+	}
+	return h[hVary]
+}
+
+// addVaryOrigin adds Origin to Vary unless prev, the Vary lines already
+// there, hold it. spare, if not nil, is a one-element slice to use when
+// Vary is not set yet.
+func addVaryOrigin(h http.Header, prev, spare []string) {
 	for _, v := range prev {
 		if hasToken(v, varyOriginOnly) || v == "*" {
 			return

@@ -197,7 +197,7 @@ func concurrent(t *testing.T, handler http.Handler, c *Case, newRequest func(str
 				r := newRequest(o)
 				rec := httptest.NewRecorder()
 				handler.ServeHTTP(rec, r)
-				invariants(t, c, r, rec.Result().Header)
+				Invariants(t, c.Policy.Credentials, r, rec.Result().Header)
 			}
 		}()
 	}
@@ -332,11 +332,15 @@ func check(t *testing.T, side Side, c *Case, req *http.Request, status int, h ht
 			t.Errorf("a browser would find this %s, want %s (status %d, headers %v)", outcome, e.Browser.Outcome, status, h)
 		}
 	}
-	invariants(t, c, req, h)
+	Invariants(t, c.Policy.Credentials, req, h)
 }
 
-// invariants are checked on every response (FORMAT.md).
-func invariants(t *testing.T, c *Case, req *http.Request, h http.Header) {
+// Invariants checks what must hold on every response (FORMAT.md): at most
+// one Allow-Origin, equal to * or to the request's single Origin;
+// Allow-Credentials only "true" and only when the policy has credentials,
+// never with *; Max-Age digits only; list members tokens; no other CORS
+// header without Allow-Origin; preflight-only headers only on preflights.
+func Invariants(t testing.TB, credentials bool, req *http.Request, h http.Header) {
 	t.Helper()
 	acao := values(h, "Access-Control-Allow-Origin")
 	if len(acao) > 1 {
@@ -347,8 +351,8 @@ func invariants(t *testing.T, c *Case, req *http.Request, h http.Header) {
 		t.Errorf("Access-Control-Allow-Origin %q is neither * nor the request's Origin %q", acao[0], req.Header["Origin"])
 	}
 	if acac := values(h, "Access-Control-Allow-Credentials"); len(acac) > 0 {
-		if len(acac) != 1 || acac[0] != "true" || !c.Policy.Credentials {
-			t.Errorf("Access-Control-Allow-Credentials %q (policy credentials %t)", acac, c.Policy.Credentials)
+		if len(acac) != 1 || acac[0] != "true" || !credentials {
+			t.Errorf("Access-Control-Allow-Credentials %q (policy credentials %t)", acac, credentials)
 		}
 		if len(acao) == 1 && acao[0] == "*" {
 			t.Error("Access-Control-Allow-Origin * with credentials")

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/protocors/protocors/gateway"
-	_ "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 	"github.com/protocors/protocors/internal/conformance"
+	_ "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 )
 
 // FuzzHandler sends arbitrary paths and CORS request headers through the

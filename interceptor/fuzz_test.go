@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/protocors/protocors/interceptor"
-	_ "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 	"github.com/protocors/protocors/internal/conformance"
+	_ "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 )
 
 // FuzzHandler sends arbitrary CORS request headers through the whole

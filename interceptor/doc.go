@@ -47,9 +47,9 @@
 // request from its Content-Type and computed in New:
 //
 //   - gRPC-Web and gRPC (Content-Type application/grpc-web..., application/grpc...):
-//     Grpc-Status, Grpc-Message, Grpc-Status-Details-Bin, and for streaming
-//     methods Grpc-Encoding (a client needs it to decompress messages), plus
-//     the policy's expose_headers.
+//     Grpc-Status, Grpc-Message, Grpc-Status-Details-Bin, and Grpc-Encoding
+//     (a client needs it to decompress messages), plus the policy's
+//     expose_headers.
 //   - Connect unary (anything else, including Connect GET): the policy's
 //     expose_headers, each also as "Trailer-<name>", because Connect sends a
 //     unary call's trailers as headers with that prefix. Nothing else: a

@@ -55,6 +55,11 @@ func PathOf(path, rawPath string, mode Mode) (p Path, ok bool) {
 	p.s = path[1:]
 	p.split3 = mode == ModeAllCharacters
 	p.check = mode != ModeLegacy
+	if !p.split3 {
+		p.n = 1 + strings.Count(p.s, "/")
+		p.last = p.s[strings.LastIndexByte(p.s, '/')+1:]
+		return p, true
+	}
 	p.n = 1
 	start := 0
 	for i := 0; i < len(p.s); {
@@ -184,6 +189,7 @@ type Table struct {
 	StrictDeepWildcard bool
 
 	methods map[string]*node
+	few     []kid // Freeze: methods as a list when there are few
 	n       int
 }
 
@@ -198,7 +204,43 @@ type entry struct {
 // on the path's own branch.
 type node struct {
 	children map[string]*node
+	few      []kid // Freeze: children as a list when there are few
 	entries  []entry
+}
+
+// kid is a child node by its key (a literal, or an HTTP method).
+type kid struct {
+	key string
+	n   *node
+}
+
+// fewKids is how many children are compared in turn rather than hashed:
+// comparing short strings of different lengths costs a length check.
+const fewKids = 8
+
+func listOf(m map[string]*node) []kid {
+	if len(m) == 0 || len(m) > fewKids {
+		return nil
+	}
+	l := make([]kid, 0, len(m))
+	for k, n := range m {
+		l = append(l, kid{k, n})
+	}
+	slices.SortFunc(l, func(a, b kid) int { return strings.Compare(a.key, b.key) })
+	return l
+}
+
+// find returns the node under key, from the list when Freeze made one.
+func find(few []kid, m map[string]*node, key string) *node {
+	if few != nil {
+		for i := range few {
+			if few[i].key == key {
+				return few[i].n
+			}
+		}
+		return nil
+	}
+	return m[key]
 }
 
 // Add registers t for method with the caller's id. Like ServeMux.Handle,
@@ -242,6 +284,7 @@ func (tb *Table) Freeze() {
 	var walk func(*node)
 	walk = func(n *node) {
 		slices.SortFunc(n.entries, func(a, b entry) int { return b.prio - a.prio })
+		n.few = listOf(n.children)
 		for _, c := range n.children {
 			walk(c)
 		}
@@ -249,6 +292,7 @@ func (tb *Table) Freeze() {
 	for _, n := range tb.methods {
 		walk(n)
 	}
+	tb.few = listOf(tb.methods)
 }
 
 // Methods returns the methods that have patterns, sorted.
@@ -265,7 +309,7 @@ func (tb *Table) Methods() []string {
 // method's matching patterns, the last added. It stops at Malformed as the
 // mux does.
 func (tb *Table) Lookup(method string, p *Path) (id int, res Result) {
-	root := tb.methods[method]
+	root := find(tb.few, tb.methods, method)
 	if root == nil {
 		return -1, NotFound
 	}
@@ -277,7 +321,7 @@ func (tb *Table) Lookup(method string, p *Path) (id int, res Result) {
 	for d := 0; d < maxDepth && d < p.n && n.children != nil; d++ {
 		var comp string
 		comp, off = p.next(p.s, off)
-		c := n.children[comp]
+		c := find(n.few, n.children, comp)
 		if c == nil {
 			break
 		}

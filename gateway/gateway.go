@@ -9,11 +9,7 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"google.golang.org/genproto/googleapis/api/annotations"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/internal/core"
@@ -103,8 +99,8 @@ func New(opts ...Option) (*Middleware, error) {
 			methods := services.Get(i).Methods()
 			for j := 0; j < methods.Len(); j++ {
 				md := methods.Get(j)
-				rule := httpRule(md)
-				if rule == nil {
+				rules := route.Bindings(md)
+				if len(rules) == 0 {
 					continue
 				}
 				eff := resolver.Resolve(md)
@@ -114,19 +110,13 @@ func New(opts ...Option) (*Middleware, error) {
 					}
 				}
 				rpc := string(md.FullName())
-				// Primary binding first, then additional_bindings, in the
-				// order the generated Register functions call Handle.
-				for _, r := range append([]*annotations.HttpRule{rule}, rule.GetAdditionalBindings()...) {
-					method, tmpl := ruleMethod(r)
-					if method == "" {
-						continue
-					}
-					t, err := route.Parse(tmpl)
+				for _, r := range rules {
+					t, err := route.Parse(r.Path)
 					if err != nil {
-						problems = append(problems, &core.Problem{Name: rpc, Field: "google.api.http", Value: tmpl, Msg: err.Error()})
+						problems = append(problems, &core.Problem{Name: rpc, Field: "google.api.http", Value: r.Path, Msg: err.Error()})
 						continue
 					}
-					bindings = append(bindings, binding{method: method, template: tmpl, tmpl: t, rpc: rpc, body: r.GetBody() != "", eff: &eff})
+					bindings = append(bindings, binding{method: r.Method, template: r.Path, tmpl: t, rpc: rpc, body: r.Body != "", eff: &eff})
 				}
 			}
 		}
@@ -281,55 +271,6 @@ func exposeValue(names []string) string {
 		}
 	}
 	return core.HeaderList(names, md)
-}
-
-// httpRule returns md's google.api.http rule, or nil. The options are
-// re-read through the wire so the rule is found however it arrived: typed,
-// as a dynamic message, or as unknown fields.
-func httpRule(md protoreflect.MethodDescriptor) *annotations.HttpRule {
-	opts := md.Options()
-	if opts == nil || !opts.ProtoReflect().IsValid() {
-		return nil
-	}
-	if o, ok := opts.(*descriptorpb.MethodOptions); ok && proto.HasExtension(o, annotations.E_Http) {
-		if r, ok := proto.GetExtension(o, annotations.E_Http).(*annotations.HttpRule); ok {
-			return r
-		}
-	}
-	b, err := proto.Marshal(opts)
-	if err != nil {
-		return nil
-	}
-	types := new(protoregistry.Types)
-	if types.RegisterExtension(annotations.E_Http) != nil {
-		return nil
-	}
-	o := &descriptorpb.MethodOptions{}
-	if (proto.UnmarshalOptions{Resolver: types}).Unmarshal(b, o) != nil || !proto.HasExtension(o, annotations.E_Http) {
-		return nil
-	}
-	r, _ := proto.GetExtension(o, annotations.E_Http).(*annotations.HttpRule)
-	return r
-}
-
-// ruleMethod returns a rule's HTTP method and path template, as
-// protoc-gen-grpc-gateway reads them ("" when the rule has no pattern).
-func ruleMethod(r *annotations.HttpRule) (method, tmpl string) {
-	switch {
-	case r.GetGet() != "":
-		return http.MethodGet, r.GetGet()
-	case r.GetPut() != "":
-		return http.MethodPut, r.GetPut()
-	case r.GetPost() != "":
-		return http.MethodPost, r.GetPost()
-	case r.GetDelete() != "":
-		return http.MethodDelete, r.GetDelete()
-	case r.GetPatch() != "":
-		return http.MethodPatch, r.GetPatch()
-	case r.GetCustom() != nil:
-		return r.GetCustom().GetKind(), r.GetCustom().GetPath()
-	}
-	return "", ""
 }
 
 // extraBinding validates a WithRoute route and merges its policy over the

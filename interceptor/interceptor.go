@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -38,12 +39,10 @@ func ProtocolHeaders() []string {
 
 // Response headers the clients of each protocol read.
 var (
-	grpcExposed            = []string{"Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin", "Grpc-Encoding"}
-	connectStreamExposed   = []string{"Connect-Content-Encoding"}
-	connectTrailerPrefix   = "Trailer-"
-	grpcContentTypePrefix  = "application/grpc" // also covers application/grpc-web
-	allowMethodsPost       = "POST"
-	allowMethodsGetAndPost = "GET, POST"
+	grpcExposed           = []string{"Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin", "Grpc-Encoding"}
+	connectStreamExposed  = []string{"Connect-Content-Encoding"}
+	connectTrailerPrefix  = "Trailer-"
+	grpcContentTypePrefix = "application/grpc" // also covers application/grpc-web
 )
 
 // Middleware answers CORS preflights for Connect procedures and decorates
@@ -135,16 +134,13 @@ func toProblem(err error, md protoreflect.MethodDescriptor) *core.Problem {
 
 // newRoute derives the methods and exposed headers of a procedure.
 func newRoute(md protoreflect.MethodDescriptor, expose []string) *route {
-	sd := md.Parent().(protoreflect.ServiceDescriptor)
 	streaming := md.IsStreamingClient() || md.IsStreamingServer()
+	methods := core.ConnectMethods(md)
 	rt := &route{
-		procedure:    "/" + string(sd.FullName()) + "/" + string(md.Name()),
-		allowMethods: allowMethodsPost,
+		procedure:    core.Procedure(md),
+		get:          slices.Contains(methods, http.MethodGet),
+		allowMethods: strings.Join(methods, ", "),
 		exposeGRPC:   core.HeaderList(grpcExposed, expose),
-	}
-	if !streaming && md.Options() != nil && noSideEffects(md) {
-		rt.get = true
-		rt.allowMethods = allowMethodsGetAndPost
 	}
 	if streaming {
 		rt.exposeOther = core.HeaderList(expose, connectStreamExposed)
@@ -160,18 +156,6 @@ func newRoute(md protoreflect.MethodDescriptor, expose []string) *route {
 		rt.exposeOther = core.HeaderList(expose, trailers)
 	}
 	return rt
-}
-
-// noSideEffects reports whether md is declared idempotency_level =
-// NO_SIDE_EFFECTS, the condition for Connect GET. It reads the option
-// reflectively, so descriptors built at run time work too.
-func noSideEffects(md protoreflect.MethodDescriptor) bool {
-	opts := md.Options().ProtoReflect()
-	fd := opts.Descriptor().Fields().ByName("idempotency_level")
-	if fd == nil || !opts.Has(fd) {
-		return false
-	}
-	return opts.Get(fd).Enum() == 1 // MethodOptions.NO_SIDE_EFFECTS
 }
 
 // Handler returns next behind the middleware: put it in front of a mux of

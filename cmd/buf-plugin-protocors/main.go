@@ -200,7 +200,7 @@ func findings(fd protoreflect.FileDescriptor, opts core.OriginOptions) []finding
 // a file without services). Combinations across scopes (credentials here,
 // "*" origin there) are left to the merged policies.
 func scopeProblems(d protoreflect.Descriptor, name string, scope core.Scope, xt protoreflect.ExtensionType, opts core.OriginOptions) core.Problems {
-	p := core.ReadPolicy(d.Options(), xt)
+	p := core.ReadExtension[*corspb.Policy](d.Options(), xt)
 	if p == nil {
 		return nil
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/protocors/protocors/internal/core"
 	"github.com/protocors/protocors/internal/inspect"
+	"github.com/protocors/protocors/internal/route"
 )
 
 // report is what explain prints; its JSON form is the --json output.
@@ -31,7 +32,7 @@ type rpcReport struct {
 	// Policy is the effective policy, absent when no scope supplies one.
 	Policy  *policyReport   `json:"policy,omitempty"`
 	Connect connectReport   `json:"connect"`
-	Routes  []inspect.Route `json:"routes"`
+	Routes  []route.Binding `json:"routes"`
 	// Problems are what New (and protocors check) would refuse.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -74,11 +75,11 @@ func newReport(img *inspect.Image, o *options) report {
 			File:    md.ParentFile().Path(),
 			Kind:    inspect.Kind(md),
 			CORS:    e.Enabled,
-			Connect: connectReport{Path: inspect.ConnectPath(md), Methods: inspect.ConnectMethods(md)},
-			Routes:  inspect.Routes(md),
+			Connect: connectReport{Path: core.Procedure(md), Methods: core.ConnectMethods(md)},
+			Routes:  route.Bindings(md),
 		}
 		if rr.Routes == nil {
-			rr.Routes = []inspect.Route{}
+			rr.Routes = []route.Binding{}
 		}
 		if p := e.Policy; p != nil {
 			src := func(n int, v any) field {

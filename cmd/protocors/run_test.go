@@ -18,7 +18,7 @@ import (
 
 	"github.com/protocors/protocors/corspb"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
-	"github.com/protocors/protocors/internal/inspect"
+	"github.com/protocors/protocors/internal/route"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata")
@@ -157,7 +157,7 @@ func TestExplainJSONContent(t *testing.T) {
 	if f := put.Policy.AllowCredentials; f.Value != true || f.Scope != "method" {
 		t.Errorf("PutFlavor credentials: %+v", f)
 	}
-	if len(put.Routes) != 1 || put.Routes[0] != (inspect.Route{Method: "PUT", Path: "/v1/flavors/{name}", Body: "flavor"}) {
+	if len(put.Routes) != 1 || put.Routes[0] != (route.Binding{Method: "PUT", Path: "/v1/flavors/{name}", Body: "flavor"}) {
 		t.Errorf("PutFlavor routes: %+v", put.Routes)
 	}
 	list := byName["protocors.test.v1.FlavorService.ListFlavors"]

@@ -1,7 +1,6 @@
 package core
 
 import (
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -110,18 +109,18 @@ func (r *Resolver) Resolve(md protoreflect.MethodDescriptor) Effective {
 
 	filePolicy, ok := r.files[fd]
 	if !ok {
-		filePolicy = ReadPolicy(fd.Options(), corspb.E_File)
+		filePolicy = ReadExtension[*corspb.Policy](fd.Options(), corspb.E_File)
 		r.files[fd] = filePolicy
 	}
 	var servicePolicy *corspb.Policy
 	if sd != nil {
 		servicePolicy, ok = r.services[sd]
 		if !ok {
-			servicePolicy = ReadPolicy(sd.Options(), corspb.E_Service)
+			servicePolicy = ReadExtension[*corspb.Policy](sd.Options(), corspb.E_Service)
 			r.services[sd] = servicePolicy
 		}
 	}
-	methodPolicy := ReadPolicy(md.Options(), corspb.E_Method)
+	methodPolicy := ReadExtension[*corspb.Policy](md.Options(), corspb.E_Method)
 
 	var serviceName string
 	if sd != nil {
@@ -186,72 +185,4 @@ func Merge(layers ...Layer) Effective {
 	}
 	e.Enabled = e.Policy != nil && (e.Policy.Enabled == nil || e.Policy.GetEnabled())
 	return e
-}
-
-// ReadPolicy returns the protocors policy stored in options under the
-// extension xt, or nil. It reads the extension however it arrived: as a
-// typed extension (generated code registered it), as a dynamic message
-// (descriptors built at run time with protodesc and a dynamic resolver), or
-// as unknown fields (options parsed without the extension registered).
-func ReadPolicy(options proto.Message, xt protoreflect.ExtensionType) *corspb.Policy {
-	if options == nil {
-		return nil
-	}
-	m := options.ProtoReflect()
-	if !m.IsValid() {
-		return nil
-	}
-	xd := xt.TypeDescriptor()
-	var out *corspb.Policy
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if !fd.IsExtension() || fd.FullName() != xd.FullName() || fd.Number() != xd.Number() {
-			return true
-		}
-		if p, ok := v.Message().Interface().(*corspb.Policy); ok {
-			out = p
-			return false
-		}
-		// A dynamic message of the same schema: copy it through the wire.
-		b, err := proto.Marshal(v.Message().Interface())
-		if err == nil {
-			p := &corspb.Policy{}
-			if proto.Unmarshal(b, p) == nil {
-				out = p
-			}
-		}
-		return false
-	})
-	if out != nil {
-		return out
-	}
-	// Unknown fields: every occurrence of the field number is merged, as a
-	// parser would merge repeated occurrences of a message field.
-	raw := m.GetUnknown()
-	for len(raw) > 0 {
-		num, typ, n := protowire.ConsumeTag(raw)
-		if n < 0 {
-			break
-		}
-		raw = raw[n:]
-		if num == xd.Number() && typ == protowire.BytesType {
-			b, n := protowire.ConsumeBytes(raw)
-			if n < 0 {
-				break
-			}
-			if out == nil {
-				out = &corspb.Policy{}
-			}
-			if err := (proto.UnmarshalOptions{Merge: true}).Unmarshal(b, out); err != nil {
-				return nil
-			}
-			raw = raw[n:]
-			continue
-		}
-		n = protowire.ConsumeFieldValue(num, typ, raw)
-		if n < 0 {
-			break
-		}
-		raw = raw[n:]
-	}
-	return out
 }

@@ -12,9 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
-	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
@@ -115,12 +113,6 @@ func FileMethods(fd protoreflect.FileDescriptor) []protoreflect.MethodDescriptor
 	return out
 }
 
-// ConnectPath is the URL path of md for Connect, gRPC and gRPC-Web:
-// /package.Service/Method.
-func ConnectPath(md protoreflect.MethodDescriptor) string {
-	return "/" + string(md.Parent().FullName()) + "/" + string(md.Name())
-}
-
 // Kind names the streaming shape of md: "unary", "client_streaming",
 // "server_streaming" or "bidi_streaming".
 func Kind(md protoreflect.MethodDescriptor) string {
@@ -133,121 +125,4 @@ func Kind(md protoreflect.MethodDescriptor) string {
 		return "server_streaming"
 	}
 	return "unary"
-}
-
-// ConnectMethods returns the HTTP methods md accepts over Connect: POST,
-// and GET too for a unary method with idempotency_level NO_SIDE_EFFECTS
-// (Connect GET). Sorted.
-func ConnectMethods(md protoreflect.MethodDescriptor) []string {
-	if !md.IsStreamingClient() && !md.IsStreamingServer() && idempotency(md) == descriptorpb.MethodOptions_NO_SIDE_EFFECTS {
-		return []string{"GET", "POST"}
-	}
-	return []string{"POST"}
-}
-
-func idempotency(md protoreflect.MethodDescriptor) descriptorpb.MethodOptions_IdempotencyLevel {
-	opts := md.Options()
-	if opts == nil {
-		return descriptorpb.MethodOptions_IDEMPOTENCY_UNKNOWN
-	}
-	if mo, ok := opts.(*descriptorpb.MethodOptions); ok {
-		return mo.GetIdempotencyLevel()
-	}
-	// Dynamic options: read the field by number.
-	m := opts.ProtoReflect()
-	f := m.Descriptor().Fields().ByNumber(34) // idempotency_level
-	if f == nil || !m.Has(f) {
-		return descriptorpb.MethodOptions_IDEMPOTENCY_UNKNOWN
-	}
-	return descriptorpb.MethodOptions_IdempotencyLevel(m.Get(f).Enum())
-}
-
-// Route is one google.api.http binding of an RPC.
-type Route struct {
-	// Method is the HTTP method: GET, PUT, POST, DELETE, PATCH, or the kind
-	// of a custom pattern.
-	Method string `json:"method"`
-	// Path is the path template as written, custom verb included.
-	Path string `json:"path"`
-	// Body is the rule's body field: "" (no body), "*", or a field name.
-	Body string `json:"body,omitempty"`
-}
-
-// Routes returns the google.api.http bindings of md: the rule's own, then
-// its additional_bindings (one level deep, as transcoders read them).
-func Routes(md protoreflect.MethodDescriptor) []Route {
-	rule := ReadExtension[*annotations.HttpRule](md.Options(), annotations.E_Http)
-	if rule == nil {
-		return nil
-	}
-	var out []Route
-	add := func(r *annotations.HttpRule) {
-		var route Route
-		switch p := r.GetPattern().(type) {
-		case *annotations.HttpRule_Get:
-			route = Route{Method: "GET", Path: p.Get}
-		case *annotations.HttpRule_Put:
-			route = Route{Method: "PUT", Path: p.Put}
-		case *annotations.HttpRule_Post:
-			route = Route{Method: "POST", Path: p.Post}
-		case *annotations.HttpRule_Delete:
-			route = Route{Method: "DELETE", Path: p.Delete}
-		case *annotations.HttpRule_Patch:
-			route = Route{Method: "PATCH", Path: p.Patch}
-		case *annotations.HttpRule_Custom:
-			route = Route{Method: strings.ToUpper(p.Custom.GetKind()), Path: p.Custom.GetPath()}
-		default:
-			return
-		}
-		route.Body = r.GetBody()
-		out = append(out, route)
-	}
-	add(rule)
-	for _, b := range rule.GetAdditionalBindings() {
-		add(b)
-	}
-	return out
-}
-
-// ReadExtension returns the value of the message extension xt in options,
-// or the zero T when it is absent. It reads the extension however it
-// arrived: typed (generated code registered it), as a dynamic message, or
-// as unknown fields, by reparsing the options with a resolver that knows
-// xt.
-func ReadExtension[T proto.Message](options proto.Message, xt protoreflect.ExtensionType) T {
-	var zero T
-	if options == nil {
-		return zero
-	}
-	m := options.ProtoReflect()
-	if !m.IsValid() {
-		return zero
-	}
-	if proto.HasExtension(options, xt) {
-		if v, ok := proto.GetExtension(options, xt).(T); ok {
-			return v
-		}
-	}
-	b, err := proto.MarshalOptions{AllowPartial: true}.Marshal(options)
-	if err != nil {
-		return zero
-	}
-	containing := xt.TypeDescriptor().ContainingMessage().FullName()
-	mt, err := protoregistry.GlobalTypes.FindMessageByName(containing)
-	if err != nil {
-		return zero
-	}
-	types := new(protoregistry.Types)
-	if err := types.RegisterExtension(xt); err != nil {
-		return zero
-	}
-	fresh := mt.New().Interface()
-	if err := (proto.UnmarshalOptions{Resolver: types, AllowPartial: true}).Unmarshal(b, fresh); err != nil {
-		return zero
-	}
-	if !proto.HasExtension(fresh, xt) {
-		return zero
-	}
-	v, _ := proto.GetExtension(fresh, xt).(T)
-	return v
 }

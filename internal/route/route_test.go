@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 
+	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 	"github.com/protocors/protocors/internal/route"
 )
 
@@ -384,5 +386,24 @@ func BenchmarkLookup(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Bindings reads a rule and its additional bindings in Handle order, and
+// keeps a custom kind as written, as protoc-gen-grpc-gateway does.
+func TestBindings(t *testing.T) {
+	md := testv1.File_protocors_test_v1_test_proto.Services().ByName("FlavorService").Methods().ByName("ListFlavors")
+	got := route.Bindings(md)
+	want := []route.Binding{{Method: "GET", Path: "/v1/flavors"}, {Method: "GET", Path: "/v1/{parent=shops/*}/flavors"}}
+	if !slices.Equal(got, want) {
+		t.Errorf("Bindings(ListFlavors) = %v, want %v", got, want)
+	}
+	md = testv1.File_protocors_test_v1_gateway_proto.Services().ByName("GadgetService").Methods().ByName("SearchGadgets")
+	if got := route.Bindings(md); len(got) != 2 || got[0].Method != "SEARCH" || got[0].Path != "/v1/gadgets:search" || got[1].Method != "GET" {
+		t.Errorf("Bindings(SearchGadgets) = %v", got)
+	}
+	md = testv1.File_protocors_test_v1_test_proto.Services().ByName("FlavorService").Methods().ByName("WatchFlavors")
+	if got := route.Bindings(md); got != nil {
+		t.Errorf("Bindings(WatchFlavors) = %v, want none", got)
 	}
 }

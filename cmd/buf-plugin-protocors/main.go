@@ -213,10 +213,6 @@ func scopeProblems(d protoreflect.Descriptor, name string, scope core.Scope, xt 
 		q.AllowOrigins = []string{"*"}
 		q.AllowCredentials = nil
 	}
-	e := core.Effective{Policy: q, Enabled: true}
-	for n := core.FieldEnabled; n <= core.FieldMaxAgeSeconds; n++ {
-		e.Sources[n] = scope
-	}
-	e.Names[scope] = name
+	e := core.Merge(core.Layer{Scope: scope, Name: name, Policy: q})
 	return core.Validate(&e, opts)
 }

@@ -7,8 +7,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
-	"golang.org/x/net/publicsuffix"
+	"github.com/weppos/publicsuffix-go/publicsuffix"
 )
 
 // maxOriginLen bounds the Origin values we look at: a DNS name is at most 253
@@ -117,8 +118,8 @@ func ParseOrigin(s string, opts OriginOptions) (originPattern, error) {
 		if _, err := netip.ParseAddr(base); err == nil || looksNumeric(base) {
 			return p, errors.New("a subdomain wildcard needs a domain name, not an IP address")
 		}
-		if ps, _ := publicsuffix.PublicSuffix(base); ps == base {
-			return p, fmt.Errorf("too broad: %q is a public suffix, so the pattern would allow sites of anyone who registers a name under it", base)
+		if err := checkWildcardBase(base); err != nil {
+			return p, err
 		}
 		p.suffix = "." + base
 		p.loopback = base == "localhost" || strings.HasSuffix(base, ".localhost")
@@ -134,6 +135,98 @@ func ParseOrigin(s string, opts OriginOptions) (originPattern, error) {
 	}
 	return p, nil
 }
+
+// checkWildcardBase refuses a "*.base" pattern when some host it matches lies
+// under a public suffix: base itself, or one longer than base, such as
+// "s3.amazonaws.com" under "amazonaws.com" or "*.kawasaki.jp" under
+// "kawasaki.jp". Exception rules of the list do not make a base safe: the
+// wildcard still covers the other names under the wildcard rule.
+func checkWildcardBase(base string) error {
+	if publicSuffix(base) == base {
+		return fmt.Errorf("too broad: %q is a public suffix, so the pattern would allow sites of anyone who registers a name under it", base)
+	}
+	if ps, ok := longerSuffixes()[base]; ok {
+		what := "the public suffix"
+		if strings.HasPrefix(ps, "*.") {
+			what = "the public suffixes"
+		}
+		return fmt.Errorf("the wildcard covers hosts under %s %q, where anyone can register a site; list the origins you own", what, ps)
+	}
+	return nil
+}
+
+// publicSuffix returns the public suffix of name under the Public Suffix List
+// (ICANN and private sections), with "*" as the default rule, so a name under
+// an unlisted top-level domain has that domain as its public suffix.
+func publicSuffix(name string) string {
+	r := publicsuffix.DefaultList.Find(name, publicsuffix.DefaultFindOptions)
+	n := r.Length // labels of the suffix for normal and wildcard rules
+	switch {
+	case r == publicsuffix.DefaultRule:
+		n = 1
+	case r.Type == publicsuffix.ExceptionType:
+		n = r.Length - 1
+	}
+	return lastLabels(name, n)
+}
+
+// lastLabels returns the last n labels of name, or all of name.
+func lastLabels(name string, n int) string {
+	i := len(name)
+	for ; n > 0 && i > 0; n-- {
+		i = strings.LastIndexByte(name[:i], '.')
+		if i < 0 {
+			return name
+		}
+	}
+	return name[i+1:]
+}
+
+// longerSuffixes maps every name that has a public suffix strictly below it
+// to one such suffix, as written in the list ("*." for a wildcard rule): the
+// one with fewest labels, then the shortest, then the first in byte order.
+// It is built once, when the first wildcard pattern is validated; requests
+// never consult it.
+var longerSuffixes = sync.OnceValue(func() map[string]string {
+	m := make(map[string]string)
+	better := func(a, b string) bool { // a is a better example than b
+		la, lb := strings.Count(a, "."), strings.Count(b, ".")
+		if la != lb {
+			return la < lb
+		}
+		if len(a) != len(b) {
+			return len(a) < len(b)
+		}
+		return a < b
+	}
+	add := func(name, suffix string) {
+		if old, ok := m[name]; !ok || better(suffix, old) {
+			m[name] = suffix
+		}
+	}
+	for _, r := range publicsuffix.DefaultRules() {
+		var above, suffix string // above: the longest name with a suffix of the rule strictly below it
+		switch r.Type {
+		case publicsuffix.NormalType:
+			// "s3.amazonaws.com" is a suffix: "amazonaws.com" and "com" are above it.
+			suffix = r.Value
+			_, above, _ = strings.Cut(r.Value, ".")
+		case publicsuffix.WildcardType:
+			// "*.kawasaki.jp": every "x.kawasaki.jp" is a suffix, so
+			// "kawasaki.jp" and "jp" are above one.
+			suffix = "*." + r.Value
+			above = r.Value
+		default:
+			// An exception names a registrable domain, no suffix below it.
+			continue
+		}
+		for above != "" {
+			add(above, suffix)
+			_, above, _ = strings.Cut(above, ".")
+		}
+	}
+	return m
+})
 
 // Check reports problems of the pattern that depend on the rest of the policy.
 func (p originPattern) checkCredentials(opts OriginOptions) error {

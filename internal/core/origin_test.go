@@ -44,6 +44,11 @@ func TestParseOrigin(t *testing.T) {
 		{in: "https://*.com", wantErr: "too broad"},
 		{in: "https://*.co.uk", wantErr: "too broad"},
 		{in: "https://*.github.io", wantErr: "too broad"},
+		{in: "https://*.example.co.uk"},
+		{in: "https://*.app.example.com"},
+		{in: "https://*.app.localhost"},
+		{in: "https://*.city.kawasaki.jp"},
+		{in: "https://*.localhost", wantErr: `"localhost" is a public suffix`},
 		{in: "https://*", wantErr: "first label"},
 		{in: "https://app.*.com", wantErr: "first label"},
 		{in: "https://*app.example.com", wantErr: "first label"},
@@ -65,6 +70,34 @@ func TestParseOrigin(t *testing.T) {
 			t.Errorf("ParseOrigin(%q) ok, want error containing %q", tt.in, tt.wantErr)
 		case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
 			t.Errorf("ParseOrigin(%q) = %q, want it to contain %q", tt.in, err, tt.wantErr)
+		}
+	}
+}
+
+// TestParseOriginLongerPublicSuffix checks the exact message for wildcards
+// whose base is not a public suffix but has one below it.
+func TestParseOriginLongerPublicSuffix(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"https://*.amazonaws.com", `the wildcard covers hosts under the public suffix "s3.amazonaws.com", where anyone can register a site; list the origins you own`},
+		{"https://*.compute.amazonaws.com:*", `the wildcard covers hosts under the public suffixes "*.compute.amazonaws.com", where anyone can register a site; list the origins you own`},
+		{"https://*.kawasaki.jp", `the wildcard covers hosts under the public suffixes "*.kawasaki.jp", where anyone can register a site; list the origins you own`},
+		{"https://*.com", `too broad: "com" is a public suffix, so the pattern would allow sites of anyone who registers a name under it`},
+		{"https://*.co.uk", `too broad: "co.uk" is a public suffix, so the pattern would allow sites of anyone who registers a name under it`},
+		{"https://*.github.io", `too broad: "github.io" is a public suffix, so the pattern would allow sites of anyone who registers a name under it`},
+		{"https://*.foo.kawasaki.jp", `too broad: "foo.kawasaki.jp" is a public suffix, so the pattern would allow sites of anyone who registers a name under it`},
+		{"https://*.example.com", ""},
+		{"https://*.example.co.uk", ""},
+		{"https://*.app.example.com", ""},
+	}
+	for _, tt := range tests {
+		_, err := core.ParseOrigin(tt.in, core.OriginOptions{})
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("ParseOrigin(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

@@ -26,6 +26,11 @@ func TestValidate(t *testing.T) {
 			want: []string{`protocors: test.v1.Svc: allow_origins[1] "https://app.example.com/": has a path or trailing slash: an origin is scheme://host[:port] only (drop "/")`}},
 		{name: "public suffix wildcard named at the method", method: &corspb.Policy{AllowOrigins: []string{"https://*.com"}},
 			want: []string{`protocors: test.v1.Svc.M: allow_origins[0] "https://*.com": too broad: "com" is a public suffix`}},
+		{name: "wildcard over a longer public suffix", service: &corspb.Policy{AllowOrigins: []string{"https://*.example.com", "https://*.amazonaws.com", "https://*.kawasaki.jp"}},
+			want: []string{
+				`protocors: test.v1.Svc: allow_origins[1] "https://*.amazonaws.com": the wildcard covers hosts under the public suffix "s3.amazonaws.com", where anyone can register a site; list the origins you own`,
+				`protocors: test.v1.Svc: allow_origins[2] "https://*.kawasaki.jp": the wildcard covers hosts under the public suffixes "*.kawasaki.jp", where anyone can register a site; list the origins you own`,
+			}},
 		{name: "upper case", service: &corspb.Policy{AllowOrigins: []string{"https://App.example.com"}},
 			want: []string{`allow_origins[0] "https://App.example.com": host "App.example.com" has upper case`}},
 		{name: "userinfo", service: &corspb.Policy{AllowOrigins: []string{"https://u@app.example.com"}}, want: []string{"has userinfo"}},

@@ -198,7 +198,7 @@ func coreRow(tb testing.TB, s spec, next http.Handler) http.Handler {
 			if q.Method == http.MethodPost {
 				methods = http.MethodPost
 			}
-			p.Preflight(w, &q, methods)
+			p.Preflight(w, &q, core.Answer{Methods: methods})
 			return
 		}
 		p.Actual(w.Header(), &q, expose)

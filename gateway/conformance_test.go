@@ -16,8 +16,8 @@ import (
 func TestConformance(t *testing.T) {
 	conformance.Run(t, conformance.Side{
 		Name: "gateway",
-		New: func(files *protoregistry.Files) (func(http.Handler) http.Handler, error) {
-			mw, err := gateway.New(gateway.WithFiles(files))
+		New: func(files *protoregistry.Files, protect bool) (func(http.Handler) http.Handler, error) {
+			mw, err := gateway.New(gateway.WithFiles(files), gateway.WithCrossOriginProtection(protect))
 			if err != nil {
 				return nil, err
 			}

@@ -25,11 +25,10 @@ func Example_mount() {
 	}
 	handler := mw.Handler(gwmux) // http.ListenAndServe(addr, handler)
 
-	// What a browser at https://app.example.com sends before a PATCH.
+	// What a browser at https://app.example.com sends before a DELETE.
 	r := httptest.NewRequest(http.MethodOptions, "/v1/gadgets/g1", nil)
 	r.Header.Set("Origin", "https://app.example.com")
-	r.Header.Set("Access-Control-Request-Method", "PATCH")
-	r.Header.Set("Access-Control-Request-Headers", "content-type")
+	r.Header.Set("Access-Control-Request-Method", "DELETE")
 	w := httptest.NewRecorder()
 	handler.ServeHTTP(w, r)
 	fmt.Println(w.Code)
@@ -39,7 +38,7 @@ func Example_mount() {
 	// Output:
 	// 204
 	// https://app.example.com
-	// PATCH, GET, DELETE
+	// DELETE, GET, PATCH
 	// 600
 }
 

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -39,6 +41,7 @@ type Middleware struct {
 	noFallback bool
 	noOverride bool
 	logger     *slog.Logger
+	protection core.Protection
 }
 
 // gwRoute is everything the request path needs for one (method, template)
@@ -137,6 +140,7 @@ func New(opts ...Option) (*Middleware, error) {
 		noFallback: cfg.noFallback,
 		noOverride: cfg.noOverride,
 		logger:     cfg.Logger,
+		protection: cfg.Protection(),
 	}
 	m.table.StrictDeepWildcard = cfg.strictWildcard
 	if err := m.compile(bindings, oo, cfg.Debug); err != nil {
@@ -298,11 +302,13 @@ func extraBinding(x extraRoute, def *corspb.Policy, oo core.OriginOptions) (*bin
 	return b, nil
 }
 
-// Handler returns mux behind the middleware. Preflights for a path whose
-// route (for the requested method) has a CORS policy are answered here and
+// Handler returns mux behind the middleware. Preflights for a path where
+// the requested method's route has a CORS policy are answered here and
 // never reach mux; so are preflights refused because only other methods at
 // that path have one. Other requests to CORS-enabled routes are decorated
-// before mux runs; everything else reaches mux untouched.
+// before mux runs. Unsafe cross-origin requests to any route from an origin
+// the policy of the RPC that would run does not allow are refused (see
+// [WithCrossOriginProtection]); everything else reaches mux untouched.
 func (m *Middleware) Handler(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := core.ReadRequest(r)
@@ -312,8 +318,25 @@ func (m *Middleware) Handler(mux http.Handler) http.Handler {
 			}
 			return
 		}
-		if rt := m.actualRoute(r); rt != nil && rt.policy != nil {
-			rt.policy.Actual(w.Header(), &q, rt.expose)
+		rt := m.actualRoute(r)
+		if rt == nil {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		granted := false
+		if rt.policy != nil {
+			granted = rt.policy.Actual(w.Header(), &q, rt.expose)
+		}
+		// The method that counts is the RPC's: after the mux's method
+		// override and form fallback, not the request line's.
+		if !granted && m.protection != core.ProtectionOff && !core.SafeMethod(rt.method) && core.CrossOrigin(r) {
+			if m.logger != nil {
+				m.logCrossOrigin(r, &q, rt)
+			}
+			if m.protection == core.ProtectionOn {
+				core.RefuseCrossOrigin(w)
+				return
+			}
 		}
 		mux.ServeHTTP(w, r)
 	})
@@ -327,49 +350,110 @@ func (m *Middleware) lookup(method string, p *route.Path) *gwRoute {
 	return nil
 }
 
-// preflight answers r and reports whether it did.
+// overrideHeader is the header grpc-gateway's mux reads to run another
+// method's handler for a form POST; Access-Control-Request-Headers names it
+// in lower case.
+const overrideHeader = "x-http-method-override"
+
+// routesAt holds, for each method of the table (Middleware.methods order),
+// the route the mux runs for that method at one path, or nil.
+type routesAt []*gwRoute
+
+// preflight answers r and reports whether it did. The answer is decided by
+// every RPC the browser could reach with what it grants, not only by the
+// route of the requested method:
+//   - a form POST carrying X-HTTP-Method-Override runs the handler of the
+//     method it names, so granting that header needs every RPC at the path
+//     to allow the request;
+//   - a browser caches header grants for any method at the URL and never
+//     preflights GET, HEAD or POST, so where another RPC at the path that
+//     the page could then reach would refuse the requested headers, the
+//     answer is made uncacheable (Access-Control-Max-Age: 0).
 func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, q *core.Request) bool {
 	p, ok := route.NewPath(r, m.mode)
 	if !ok {
 		return false
 	}
-	acrm := q.Method
-	var rt *gwRoute
-	if acrm != "" {
-		rt = m.lookup(acrm, &p)
-	}
-	if rt != nil && rt.policy != nil {
-		// List the other methods whose route at this very path has the
-		// same answer (the same compiled policy).
-		mask := 0
-		for i, s := range rt.siblings {
-			if o := m.lookup(s, &p); o != nil && o.policy == rt.policy {
-				mask |= 1 << i
-			}
-		}
-		out := rt.policy.Preflight(w, q, rt.allow[mask])
-		if out.Reason != core.Allowed && m.logger != nil {
-			m.logRefused(r, q, rt, out)
-		}
-		return true
-	}
-	// The requested method has no CORS-enabled route here. If another
-	// method does, the browser is asking about this resource: refuse it
-	// under that route's policy (so WithDebug and WithLogger apply) rather
-	// than let the mux answer 404 or 405.
+	var buf [8]*gwRoute
+	at := routesAt(buf[:0])
 	for _, meth := range m.methods {
-		if meth == acrm {
-			continue
-		}
-		if o := m.lookup(meth, &p); o != nil && o.policy != nil {
-			out := o.policy.Preflight(w, q, "")
-			if m.logger != nil {
-				m.logRefused(r, q, o, out)
-			}
-			return true
+		at = append(at, m.lookup(meth, &p))
+	}
+	var rt *gwRoute
+	for i, meth := range m.methods {
+		if meth == q.Method {
+			rt = at[i]
+			break
 		}
 	}
-	return false
+	if rt == nil || rt.policy == nil {
+		// The requested method has no CORS-enabled route here. If another
+		// method does, the browser is asking about this resource: refuse it
+		// under that route's policy (so WithDebug and WithLogger apply)
+		// rather than let the mux answer 404 or 405.
+		for _, o := range at {
+			if o != nil && o.policy != nil {
+				out := o.policy.Preflight(w, q, core.Answer{})
+				if m.logger != nil {
+					m.logRefused(r, q, rt, out)
+				}
+				return true
+			}
+		}
+		return false
+	}
+
+	pol := rt.policy
+	// Allow-Methods: the requested method and the siblings whose route at
+	// this very path has the same answer (the same compiled policy).
+	mask := 0
+	for i, s := range rt.siblings {
+		for j, meth := range m.methods {
+			if meth == s {
+				if o := at[j]; o != nil && o.policy == pol {
+					mask |= 1 << i
+				}
+				break
+			}
+		}
+	}
+	ans := core.Answer{Methods: rt.allow[mask]}
+	out := pol.Check(q)
+	override := out.Reason == core.Allowed && !m.noFallback && !m.noOverride && q.RequestsHeader(overrideHeader)
+	if out.Reason == core.Allowed && (override || q.RequestsHeaders()) {
+		for _, o := range at {
+			if o == nil || o == rt || o.policy == pol {
+				continue
+			}
+			allows := o.policy != nil && o.policy.Check(q).Reason == core.Allowed &&
+				(!pol.Credentials() || o.policy.Credentials())
+			if allows {
+				continue
+			}
+			if override && q.Method == http.MethodPost {
+				// The form POST this preflight grants can run o.
+				out = core.Outcome{Reason: core.HeaderNotAllowed, Value: overrideHeader}
+				break
+			}
+			// Could the page reach o without a preflight once this answer
+			// is cached? Always for GET, HEAD and POST; for other methods
+			// when o's policy grants the method to this origin; for any
+			// method through a cached override grant.
+			if override || o.method == http.MethodGet || o.method == http.MethodHead || o.method == http.MethodPost ||
+				o.policy != nil && o.policy.AllowsOrigin(q.Origin) {
+				ans.Uncacheable = true
+			}
+		}
+	}
+	if out.Reason != core.Allowed {
+		out = pol.Refuse(w, q, out, ans.Methods)
+	} else {
+		out = pol.Preflight(w, q, ans)
+	}
+	if out.Reason != core.Allowed && m.logger != nil {
+		m.logRefused(r, q, rt, out)
+	}
+	return true
 }
 
 // actualRoute returns the route whose handler the mux will run for r, with
@@ -396,21 +480,42 @@ func (m *Middleware) actualRoute(r *http.Request) *gwRoute {
 	return nil
 }
 
-// isForm reports whether the request body is a form, as the mux decides
-// (mime.ParseMediaType, parameters ignored). Only form POSTs pay for the
-// parse.
+// formType is the media type for which the mux applies its method override
+// and its POST to GET fallback.
+const formType = "application/x-www-form-urlencoded"
+
+// isForm reports whether the request body is a form exactly as the mux
+// decides: mime.ParseMediaType of the first Content-Type line succeeds and
+// gives formType. ParseMediaType lower-cases with strings.ToLower and trims
+// with strings.TrimSpace, which both go beyond ASCII (U+212A KELVIN SIGN
+// lower-cases to 'k', U+0130 to 'i'; U+00A0 and U+3000 are spaces), so the
+// cheap test that spares other requests the parse applies the same
+// functions rune by rune.
 func isForm(h http.Header) bool {
-	const form = "application/x-www-form-urlencoded"
 	v := h["Content-Type"]
 	if len(v) == 0 {
 		return false
 	}
-	s := strings.TrimLeft(v[0], " \t")
-	if len(s) < len(form) || !strings.EqualFold(s[:len(form)], form) {
+	base, _, _ := strings.Cut(v[0], ";")
+	if !lowerEquals(strings.TrimSpace(base), formType) {
 		return false
 	}
 	mt, _, err := mime.ParseMediaType(v[0])
-	return err == nil && mt == form
+	return err == nil && mt == formType
+}
+
+// lowerEquals reports whether strings.ToLower(s) == lower, without
+// allocating.
+func lowerEquals(s, lower string) bool {
+	i := 0
+	for _, c := range s {
+		l := unicode.ToLower(c)
+		if l >= utf8.RuneSelf || i >= len(lower) || byte(l) != lower[i] {
+			return false
+		}
+		i++
+	}
+	return i == len(lower)
 }
 
 // upper is strings.ToUpper without allocating for the usual upper-case input.
@@ -423,14 +528,35 @@ func upper(s string) string {
 	return s
 }
 
+// logRefused logs a refused preflight. rt is the route of the requested
+// method at the path, nil when it has none.
 func (m *Middleware) logRefused(r *http.Request, q *core.Request, rt *gwRoute, out core.Outcome) {
+	routeName, rpc := "", ""
+	if rt != nil {
+		routeName, rpc = rt.method+" "+rt.template, rt.rpc
+	}
 	m.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
-		slog.String("route", rt.method+" "+rt.template),
-		slog.String("rpc", rt.rpc),
+		slog.String("route", routeName),
+		slog.String("rpc", rpc),
 		slog.String("path", r.URL.Path),
 		slog.String("origin", strings.Join(q.Origins(), ", ")),
 		slog.String("method", q.Method),
 		slog.String("reason", out.Reason.String()),
 		slog.String("value", out.Value),
+	)
+}
+
+func (m *Middleware) logCrossOrigin(r *http.Request, q *core.Request, rt *gwRoute) {
+	msg := "protocors: cross-origin request refused"
+	if m.protection == core.ProtectionReportOnly {
+		msg = "protocors: cross-origin request would be refused (report only)"
+	}
+	m.logger.LogAttrs(r.Context(), slog.LevelInfo, msg,
+		slog.String("route", rt.method+" "+rt.template),
+		slog.String("rpc", rt.rpc),
+		slog.String("path", r.URL.Path),
+		slog.String("origin", strings.Join(q.Origins(), ", ")),
+		slog.String("method", r.Method),
+		slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")),
 	)
 }

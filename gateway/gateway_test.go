@@ -208,8 +208,16 @@ func TestGatewayMux(t *testing.T) {
 		},
 		{
 			name: "GET, PATCH and DELETE share one answer; POST has another", method: "OPTIONS", path: "/v1/gadgets/g1",
+			headers: preflight(app, "DELETE"),
+			status:  204, present: map[string]string{"Access-Control-Allow-Methods": "DELETE, GET, PATCH", "Access-Control-Max-Age": "600"},
+		},
+		{
+			// A cached header grant is good for any method at the URL, and
+			// POST is never preflighted: the POST RPC here refuses app's
+			// origin, so the grant must not be cached.
+			name: "a header grant another safelisted-method RPC at the URL refuses is not cached", method: "OPTIONS", path: "/v1/gadgets/g1",
 			headers: preflight(app, "GET", "x-request-id"),
-			status:  204, present: map[string]string{"Access-Control-Allow-Methods": "GET, PATCH, DELETE", "Access-Control-Allow-Headers": "x-request-id", "Access-Control-Max-Age": "600"},
+			status:  204, present: map[string]string{"Access-Control-Allow-Methods": "GET, PATCH, DELETE", "Access-Control-Allow-Headers": "x-request-id", "Access-Control-Max-Age": "0"},
 		},
 		{
 			name: "the requested method comes first", method: "OPTIONS", path: "/v1/gadgets/g1",
@@ -256,13 +264,23 @@ func TestGatewayMux(t *testing.T) {
 		},
 		{
 			name: "DeleteFlavor (enabled: false) passes through untouched", method: "DELETE", path: "/v1/flavors/vanilla",
-			headers: map[string]string{"Origin": app},
+			headers: map[string]string{"Origin": app, "Sec-Fetch-Site": "same-origin"}, // served from the API's own origin
 			status:  200, absent: append([]string{"Vary"}, corsHeaders...),
 		},
 		{
+			name: "DeleteFlavor (enabled: false) refuses a cross-origin DELETE", method: "DELETE", path: "/v1/flavors/vanilla",
+			headers: map[string]string{"Origin": app},
+			status:  403, absent: append([]string{"Vary"}, corsHeaders...),
+		},
+		{
 			name: "PingService passes through untouched", method: "POST", path: "/v1/ping", body: `{}`,
-			headers: map[string]string{"Origin": app, "Content-Type": "application/json"},
+			headers: map[string]string{"Content-Type": "application/json"},
 			status:  200, rpc: "Ping", absent: append([]string{"Vary"}, corsHeaders...),
+		},
+		{
+			name: "PingService refuses a cross-site POST", method: "POST", path: "/v1/ping", body: `{}`,
+			headers: map[string]string{"Origin": app, "Sec-Fetch-Site": "cross-site", "Content-Type": "application/json"},
+			status:  403, absent: append([]string{"Vary"}, corsHeaders...),
 		},
 		{
 			name: "origins * on every response, Origin or not", method: "POST", path: "/v1/files/a/b", body: `{}`,
@@ -398,7 +416,8 @@ func TestWithRoute(t *testing.T) {
 		{name: "preflight for the route without policy", method: "OPTIONS", path: "/v1/custom/1", headers: preflight(app, "POST"), status: 403, absent: corsHeaders},
 		{name: "actual", method: "GET", path: "/v1/custom/1", headers: map[string]string{"Origin": app}, status: 200,
 			present: map[string]string{"Access-Control-Allow-Origin": app}, expose: []string{"X-Custom", "Grpc-Metadata-X-Custom"}},
-		{name: "POST passes through", method: "POST", path: "/v1/custom/1", headers: map[string]string{"Origin": app}, status: 200, absent: corsHeaders},
+		{name: "POST passes through", method: "POST", path: "/v1/custom/1", headers: map[string]string{"Origin": app, "Sec-Fetch-Site": "same-origin"}, status: 200, absent: corsHeaders},
+		{name: "cross-site POST refused", method: "POST", path: "/v1/custom/1", headers: map[string]string{"Origin": app, "Sec-Fetch-Site": "cross-site"}, status: 403, absent: corsHeaders},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(tt.method, tt.path, nil)

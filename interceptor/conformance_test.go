@@ -15,8 +15,8 @@ import (
 func TestConformance(t *testing.T) {
 	conformance.Run(t, conformance.Side{
 		Name: "connect",
-		New: func(files *protoregistry.Files) (func(http.Handler) http.Handler, error) {
-			mw, err := interceptor.New(interceptor.WithFiles(files))
+		New: func(files *protoregistry.Files, protect bool) (func(http.Handler) http.Handler, error) {
+			mw, err := interceptor.New(interceptor.WithFiles(files), interceptor.WithCrossOriginProtection(protect))
 			if err != nil {
 				return nil, err
 			}

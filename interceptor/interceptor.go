@@ -49,17 +49,18 @@ var (
 // their responses, as the protocors.v1 options of their descriptors say. It
 // is immutable after [New] and safe for concurrent use.
 type Middleware struct {
-	files    *protoregistry.Files
-	services map[protoreflect.FullName]bool // every service New walked
-	routes   map[string]*route
-	logger   *slog.Logger
+	files      *protoregistry.Files
+	services   map[protoreflect.FullName]bool // every service New walked
+	routes     map[string]*route              // every procedure of those services
+	logger     *slog.Logger
+	protection core.Protection
 }
 
 // route is everything the request path needs for one procedure, computed in
 // New.
 type route struct {
 	procedure    string
-	policy       *core.Policy // shared by procedures whose configs are equal
+	policy       *core.Policy // nil: no CORS; shared by procedures whose configs are equal
 	get          bool         // GET is allowed (unary, NO_SIDE_EFFECTS)
 	allowMethods string       // Access-Control-Allow-Methods
 	exposeGRPC   string       // Access-Control-Expose-Headers for gRPC and gRPC-Web
@@ -95,6 +96,9 @@ func New(opts ...Option) (*Middleware, error) {
 				md := methods.Get(j)
 				eff := resolver.Resolve(md)
 				if !eff.Enabled {
+					// Known, without CORS: only the cross-origin request
+					// protection applies to it.
+					routes[core.Procedure(md)] = &route{procedure: core.Procedure(md)}
 					continue
 				}
 				if ps := core.Validate(&eff, oo); len(ps) > 0 {
@@ -118,7 +122,7 @@ func New(opts ...Option) (*Middleware, error) {
 	if err := problems.Err(); err != nil {
 		return nil, err
 	}
-	return &Middleware{files: cfg.Files, services: seen, routes: routes, logger: cfg.Logger}, nil
+	return &Middleware{files: cfg.Files, services: seen, routes: routes, logger: cfg.Logger, protection: cfg.Protection()}, nil
 }
 
 func toProblem(err error, md protoreflect.MethodDescriptor) *core.Problem {
@@ -161,7 +165,9 @@ func newRoute(md protoreflect.MethodDescriptor, expose []string) *route {
 // Handler returns next behind the middleware: put it in front of a mux of
 // Connect handlers (or one handler). Requests for procedures with a CORS
 // policy are answered (preflights) or decorated (everything else) before
-// next runs; all other requests reach next untouched.
+// next runs. Cross-origin POSTs to any procedure of the descriptor source
+// from an origin its policy does not allow are refused (see
+// [WithCrossOriginProtection]); all other requests reach next untouched.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rt := m.routes[r.URL.Path]
@@ -171,6 +177,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		}
 		q := core.ReadRequest(r)
 		if q.IsPreflight() {
+			if rt.policy == nil {
+				next.ServeHTTP(w, r)
+				return
+			}
 			methods := ""
 			switch q.Method {
 			case http.MethodPost:
@@ -180,24 +190,45 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 					methods = rt.allowMethods
 				}
 			}
-			out := rt.policy.Preflight(w, &q, methods)
+			out := rt.policy.Preflight(w, &q, core.Answer{Methods: methods})
 			if out.Reason != core.Allowed && m.logger != nil {
 				m.logRefused(r, &q, rt, out)
 			}
 			return
 		}
-		// The exposed headers depend on the protocol; look only when they
-		// can be sent.
-		expose := ""
-		if q.Origin != "" || rt.policy.AnyOrigin() {
-			expose = rt.exposeOther
-			if ct := r.Header["Content-Type"]; len(ct) > 0 && hasPrefixFold(ct[0], grpcContentTypePrefix) {
-				expose = rt.exposeGRPC
+		granted := false
+		if rt.policy != nil {
+			// The exposed headers depend on the protocol; look only when
+			// they can be sent.
+			expose := ""
+			if q.Origin != "" || rt.policy.AnyOrigin() {
+				expose = rt.expose(r)
+			}
+			granted = rt.policy.Actual(w.Header(), &q, expose)
+		}
+		if !granted && m.protection != core.ProtectionOff && !core.SafeMethod(r.Method) && core.CrossOrigin(r) {
+			if m.logger != nil {
+				m.logCrossOrigin(r, &q, rt)
+			}
+			if m.protection == core.ProtectionOn {
+				core.RefuseCrossOrigin(w)
+				return
 			}
 		}
-		rt.policy.Actual(w.Header(), &q, expose)
 		next.ServeHTTP(w, r)
 	})
+}
+
+// expose returns the Access-Control-Expose-Headers value for r, which
+// depends on the protocol. A GET is always the Connect protocol (Connect
+// GET); other requests are gRPC-Web or gRPC by their Content-Type.
+func (rt *route) expose(r *http.Request) string {
+	if r.Method != http.MethodGet {
+		if ct := r.Header["Content-Type"]; len(ct) > 0 && hasPrefixFold(ct[0], grpcContentTypePrefix) {
+			return rt.exposeGRPC
+		}
+	}
+	return rt.exposeOther
 }
 
 func hasPrefixFold(s, prefix string) bool {
@@ -211,6 +242,19 @@ func (m *Middleware) logRefused(r *http.Request, q *core.Request, rt *route, out
 		slog.String("method", q.Method),
 		slog.String("reason", out.Reason.String()),
 		slog.String("value", out.Value),
+	)
+}
+
+func (m *Middleware) logCrossOrigin(r *http.Request, q *core.Request, rt *route) {
+	msg := "protocors: cross-origin request refused"
+	if m.protection == core.ProtectionReportOnly {
+		msg = "protocors: cross-origin request would be refused (report only)"
+	}
+	m.logger.LogAttrs(r.Context(), slog.LevelInfo, msg,
+		slog.String("procedure", rt.procedure),
+		slog.String("origin", strings.Join(q.Origins(), ", ")),
+		slog.String("method", r.Method),
+		slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")),
 	)
 }
 

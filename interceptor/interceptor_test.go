@@ -190,11 +190,20 @@ func corsHeaders(h http.Header) []string {
 // the Connect, gRPC-Web and gRPC protocols and checks what a browser would
 // need to read each response.
 func TestConnectClients(t *testing.T) {
-	mw, err := interceptor.New()
+	// The clients send Origin from a Go program: the request's Host differs,
+	// so to the cross-origin request protection they are cross-origin
+	// requests. Every case runs with the protection on (the default) and
+	// off: on, the cases marked refused get 403 before the handler.
+	protected, err := interceptor.New()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newServer(t, mw)
+	unprotected, err := interceptor.New(interceptor.WithCrossOriginProtection(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvOn, srvOff := newServer(t, protected), newServer(t, unprotected)
+	srv := srvOff // the server the calls below go to; the loop sets it
 
 	type call func(ctx context.Context, hc *http.Client, opts []connect.ClientOption) error
 	getFlavor := func(name string) call {
@@ -262,6 +271,9 @@ func TestConnectClients(t *testing.T) {
 		vary        bool     // Vary names Origin
 		exposeConn  []string // Expose-Headers for the Connect protocol; nil: absent
 		exposeGRPC  []string // ... for gRPC and gRPC-Web
+		// refused: with the protection on, the call gets 403 and never
+		// reaches the handler (the origin is not allowed by the policy).
+		refused bool
 	}{
 		{
 			name: "unary from allowed origin", call: getFlavor("mint"), origin: appOrigin,
@@ -270,7 +282,7 @@ func TestConnectClients(t *testing.T) {
 			exposeGRPC: append(slices.Clone(grpcFloor), "X-Trace-Id"),
 		},
 		{
-			name: "unary from disallowed origin", call: getFlavor("mint"), origin: evilOrigin,
+			name: "unary from disallowed origin", call: getFlavor("mint"), origin: evilOrigin, refused: true,
 			vary: true,
 		},
 		{
@@ -290,7 +302,7 @@ func TestConnectClients(t *testing.T) {
 			exposeGRPC: append(slices.Clone(grpcFloor), "X-Trace-Id"),
 		},
 		{
-			name: "method-level origins refuse the service's other origin scope", call: getFlavor("mint"), origin: shopOrigin,
+			name: "method-level origins refuse the service's other origin scope", call: getFlavor("mint"), origin: shopOrigin, refused: true,
 			vary: true,
 		},
 		{
@@ -311,49 +323,69 @@ func TestConnectClients(t *testing.T) {
 			exposeGRPC: grpcFloor,
 		},
 		{
-			name: "enabled false passes through", call: deleteFlavor, origin: appOrigin,
+			name: "enabled false passes through", call: deleteFlavor, origin: appOrigin, refused: true,
 		},
 		{
-			name: "no policy passes through", call: pingCall, origin: appOrigin,
+			name: "no policy passes through", call: pingCall, origin: appOrigin, refused: true,
 		},
 	}
-	for _, p := range protocols {
-		for _, tt := range tests {
-			t.Run(p.name+"/"+tt.name, func(t *testing.T) {
-				hc, rec := srv.clientFor(tt.origin)
-				ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-				defer cancel()
-				before := srv.reached.Load()
-				err := tt.call(ctx, hc, p.opts)
-				if got := connect.CodeOf(err); err != nil && got != tt.wantCode || err == nil && tt.wantCode != 0 {
-					t.Fatalf("call: %v, want code %v", err, tt.wantCode)
+	for _, on := range []bool{true, false} {
+		for _, p := range protocols {
+			for _, tt := range tests {
+				name := "protection-off/" + p.name + "/" + tt.name
+				srv = srvOff // the calls above read srv
+				if on {
+					name, srv = "protection-on/"+p.name+"/"+tt.name, srvOn
 				}
-				if srv.reached.Load() == before {
-					t.Error("the request did not reach the Connect handler")
-				}
-				_, h := rec.last()
-				if tt.acao == "" {
-					if got := corsHeaders(h); len(got) > 0 {
-						t.Errorf("CORS headers %v, want none", got)
+				t.Run(name, func(t *testing.T) {
+					hc, rec := srv.clientFor(tt.origin)
+					ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+					defer cancel()
+					before := srv.reached.Load()
+					err := tt.call(ctx, hc, p.opts)
+					if on && tt.refused {
+						if got := connect.CodeOf(err); got != connect.CodePermissionDenied {
+							t.Fatalf("call: %v, want permission_denied (403) from the protection", err)
+						}
+						if srv.reached.Load() != before {
+							t.Error("the refused request reached the Connect handler")
+						}
+						_, h := rec.last()
+						if got := corsHeaders(h); len(got) > 0 {
+							t.Errorf("CORS headers %v, want none", got)
+						}
+						return
 					}
-				} else if got := h.Values("Access-Control-Allow-Origin"); len(got) != 1 || got[0] != tt.acao {
-					t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, tt.acao)
-				}
-				if got := h.Get("Access-Control-Allow-Credentials"); (got == "true") != tt.credentials || got != "" && got != "true" {
-					t.Errorf("Access-Control-Allow-Credentials = %q, want credentials %t", got, tt.credentials)
-				}
-				if got := slices.ContainsFunc(members(h, "Vary"), func(s string) bool { return strings.EqualFold(s, "Origin") }); got != tt.vary {
-					t.Errorf("Vary = %q, want Origin in it: %t", h.Values("Vary"), tt.vary)
-				}
-				want := tt.exposeConn
-				if p.grpc {
-					want = tt.exposeGRPC
-				}
-				got := members(h, "Access-Control-Expose-Headers")
-				if want == nil && got != nil || !sameMembers(got, want) {
-					t.Errorf("Access-Control-Expose-Headers = %q, want %q", got, want)
-				}
-			})
+					if got := connect.CodeOf(err); err != nil && got != tt.wantCode || err == nil && tt.wantCode != 0 {
+						t.Fatalf("call: %v, want code %v", err, tt.wantCode)
+					}
+					if srv.reached.Load() == before {
+						t.Error("the request did not reach the Connect handler")
+					}
+					_, h := rec.last()
+					if tt.acao == "" {
+						if got := corsHeaders(h); len(got) > 0 {
+							t.Errorf("CORS headers %v, want none", got)
+						}
+					} else if got := h.Values("Access-Control-Allow-Origin"); len(got) != 1 || got[0] != tt.acao {
+						t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, tt.acao)
+					}
+					if got := h.Get("Access-Control-Allow-Credentials"); (got == "true") != tt.credentials || got != "" && got != "true" {
+						t.Errorf("Access-Control-Allow-Credentials = %q, want credentials %t", got, tt.credentials)
+					}
+					if got := slices.ContainsFunc(members(h, "Vary"), func(s string) bool { return strings.EqualFold(s, "Origin") }); got != tt.vary {
+						t.Errorf("Vary = %q, want Origin in it: %t", h.Values("Vary"), tt.vary)
+					}
+					want := tt.exposeConn
+					if p.grpc {
+						want = tt.exposeGRPC
+					}
+					got := members(h, "Access-Control-Expose-Headers")
+					if want == nil && got != nil || !sameMembers(got, want) {
+						t.Errorf("Access-Control-Expose-Headers = %q, want %q", got, want)
+					}
+				})
+			}
 		}
 	}
 }

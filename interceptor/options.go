@@ -88,3 +88,28 @@ func WithLogger(logger *slog.Logger) Option {
 func WithDebug(debug bool) Option {
 	return optionFunc(func(c *config) { c.Debug = debug })
 }
+
+// WithCrossOriginProtection turns the cross-origin request protection on
+// (the default) or off. With it on, a request to a procedure whose method is
+// not GET, HEAD or OPTIONS, that a browser marks as cross-origin
+// (Sec-Fetch-Site "cross-site" or "same-site"; without Sec-Fetch-Site, an
+// Origin whose host differs from the request's Host), and whose Origin the
+// procedure's policy does not allow, gets 403 before the wrapped handler runs.
+// This is net/http.CrossOriginProtection's rule with the trusted origins
+// taken from each RPC's policy: CORS alone decides only what a page may
+// read, and a browser sends form, multipart and text/plain POSTs to any
+// origin without asking first. Requests without Origin and Sec-Fetch-Site
+// (non-browser clients) and same-origin requests are never refused. Turn
+// it off only where another layer already refuses such requests.
+func WithCrossOriginProtection(on bool) Option {
+	return optionFunc(func(c *config) { c.ProtectionOff = !on })
+}
+
+// WithCrossOriginReportOnly, with on true, keeps the cross-origin request
+// protection's checks but lets the requests it would refuse through, and
+// logs them (at Info, with [WithLogger]): a way to roll the protection out
+// and see what it would refuse first. It has no effect when
+// [WithCrossOriginProtection](false) turned the protection off.
+func WithCrossOriginReportOnly(on bool) Option {
+	return optionFunc(func(c *config) { c.ReportOnly = on })
+}

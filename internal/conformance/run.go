@@ -19,7 +19,11 @@ type Side struct {
 	// Name is "connect" or "gateway": it picks paths and method mapping.
 	Name string
 	// New builds the middleware for the registry, returning a wrapper.
-	New func(files *protoregistry.Files) (func(http.Handler) http.Handler, error)
+	// protect is false only for a case that expects an unsafe request from
+	// an origin its policy refuses to reach the handler: the sample's
+	// cases predate the cross-origin request protection, which refuses
+	// exactly that.
+	New func(files *protoregistry.Files, protect bool) (func(http.Handler) http.Handler, error)
 }
 
 func (s Side) connect() bool { return s.Name == "connect" }
@@ -44,6 +48,20 @@ func (c *Case) connectMethod(m string) string {
 		return m
 	}
 	return "POST"
+}
+
+// expectsUnprotected reports whether c sends an unsafe request that is not
+// a preflight, from an origin the policy does not grant (no Allow-Origin
+// expected), and expects it to reach the handler: what the cross-origin
+// request protection exists to prevent.
+func (c *Case) expectsUnprotected() bool {
+	switch c.Request.Method {
+	case "GET", "HEAD", "OPTIONS":
+		return false
+	}
+	reached := c.Expect.Status == "passthrough" || c.Expect.AppInvoked != nil && *c.Expect.AppInvoked
+	_, granted := c.Expect.HeadersPresent["Access-Control-Allow-Origin"]
+	return reached && !granted
 }
 
 // Run runs every case against the side.
@@ -93,7 +111,7 @@ func (a *app) status() int {
 
 func runCase(t *testing.T, side Side, c *Case, methodScope, unknownFields bool) {
 	files := Files(t, c, methodScope, unknownFields)
-	wrap, err := side.New(files)
+	wrap, err := side.New(files, !c.expectsUnprotected())
 	if c.Expect.ConfigError {
 		if err == nil {
 			t.Fatalf("New accepted a policy it must refuse: %+v", c.Policy)

@@ -39,8 +39,6 @@ type Policy struct {
 	headers     headerSet
 	maxAge      string // "" when unset
 	debug       bool
-	// nPreflight is the number of header values a successful preflight
-	// writes at most; nActual likewise for an actual response.
 }
 
 // Compile precomputes everything the request path needs. c must already
@@ -194,34 +192,72 @@ func (q *Request) IsPreflight() bool { return q.preflight }
 // Origins returns every Origin line, for logging.
 func (q *Request) Origins() []string { return q.origins }
 
+// Answer is what a middleware found for a preflight it matched to a route
+// under a policy: what [Policy.Preflight] writes besides the policy's own
+// grants.
+type Answer struct {
+	// Methods is the Access-Control-Allow-Methods value; "" when the route
+	// does not bind the requested method (the preflight is refused).
+	Methods string
+	// Uncacheable answers Access-Control-Max-Age: 0 instead of the policy's
+	// max age. A browser caches header grants for every method at a URL and
+	// sends GET, HEAD and POST without a preflight; where another RPC at the
+	// same URL would refuse what this answer grants, the grant must serve
+	// this request only. (An absent Max-Age means 5 seconds to a browser, so
+	// 0 is written explicitly.)
+	Uncacheable bool
+}
+
+// Check reports whether the preflight q passes this policy's origin and
+// request-header checks, without writing anything or allocating. The
+// middlewares use it to ask the other RPCs a request could reach.
+func (p *Policy) Check(q *Request) Outcome {
+	if !p.origins.match(q.Origin) {
+		return Outcome{OriginNotAllowed, q.Origin}
+	}
+	_, refused, bad := scanRequestHeaders(q.acrh, p)
+	switch {
+	case bad:
+		return Outcome{MalformedRequest, refused}
+	case refused != "":
+		return Outcome{HeaderNotAllowed, refused}
+	}
+	return Outcome{}
+}
+
+// Credentials reports whether the policy allows credentials.
+func (p *Policy) Credentials() bool { return p.credentials }
+
 // Preflight answers the preflight q, which the middleware matched to a route
-// under this policy. allowMethods is the Access-Control-Allow-Methods value
-// for the route, "" when the route does not bind the requested method.
+// under this policy, as a says.
 //
 // On success it writes 204 with the CORS headers; on refusal, 403 and no
 // CORS headers at all, allocating nothing. With Debug set, a refusal for a
-// method or header is answered 204 with Allow-Origin but without the missing
-// grant, so the browser's console names the check that failed.
-func (p *Policy) Preflight(w http.ResponseWriter, q *Request, allowMethods string) Outcome {
+// method or header is answered as [Policy.Refuse] does.
+func (p *Policy) Preflight(w http.ResponseWriter, q *Request, a Answer) Outcome {
 	o := q.Origin
 	if !p.origins.match(o) {
 		w.WriteHeader(http.StatusForbidden)
 		return Outcome{OriginNotAllowed, o}
 	}
-	if allowMethods == "" {
-		return p.refuse(w, o, Outcome{MethodNotAllowed, q.Method})
+	if a.Methods == "" {
+		return p.Refuse(w, q, Outcome{MethodNotAllowed, q.Method}, "")
 	}
 	acrh := q.acrh
 	rh, refused, bad := scanRequestHeaders(acrh, p)
 	switch {
 	case bad:
-		return p.refuse(w, o, Outcome{MalformedRequest, refused})
+		return p.Refuse(w, q, Outcome{MalformedRequest, refused}, a.Methods)
 	case refused != "":
-		return p.refuse(w, o, Outcome{HeaderNotAllowed, refused})
+		return p.Refuse(w, q, Outcome{HeaderNotAllowed, refused}, a.Methods)
 	}
 
 	h := w.Header()
 	prev := prevVary(h)
+	maxAge := p.maxAge
+	if a.Uncacheable {
+		maxAge = "0"
+	}
 	n := 3 // Allow-Origin, Allow-Methods, Vary
 	if p.credentials {
 		n++
@@ -229,7 +265,7 @@ func (p *Policy) Preflight(w http.ResponseWriter, q *Request, allowMethods strin
 	if rh.count > 0 {
 		n++
 	}
-	if p.maxAge != "" {
+	if maxAge != "" {
 		n++
 	}
 	// One allocation for every value we write. Each header gets its own
@@ -250,7 +286,7 @@ func (p *Policy) Preflight(w http.ResponseWriter, q *Request, allowMethods strin
 	if p.credentials {
 		put(hACAC, "true")
 	}
-	put(hACAM, allowMethods)
+	put(hACAM, a.Methods)
 	if rh.count > 0 {
 		if rh.canonical != "" {
 			put(hACAH, rh.canonical)
@@ -258,8 +294,8 @@ func (p *Policy) Preflight(w http.ResponseWriter, q *Request, allowMethods strin
 			put(hACAH, joinRequestHeaders(acrh, rh.count))
 		}
 	}
-	if p.maxAge != "" {
-		put(hACMA, p.maxAge)
+	if maxAge != "" {
+		put(hACMA, maxAge)
 	}
 	if len(prev) > 0 {
 		h[hVary] = append(prev, varyPreflight)
@@ -270,27 +306,52 @@ func (p *Policy) Preflight(w http.ResponseWriter, q *Request, allowMethods strin
 	return Outcome{}
 }
 
-// refuse answers a preflight from an allowed origin that asked for a method
-// or header the route does not allow.
-func (p *Policy) refuse(w http.ResponseWriter, origin string, out Outcome) Outcome {
-	if !p.debug {
+// Refuse answers a preflight refused for out's reason: 403 without CORS
+// headers, allocating nothing. With Debug set, a preflight from an allowed
+// origin refused for a method or header gets 204 with the origin granted
+// and every grant but the missing one, so the browser's console names
+// exactly what is missing: no Allow-Methods for a refused method; for a
+// refused header, Allow-Methods (methods) and the requested headers this
+// policy allows. Browsers check the method first, then the headers, and
+// name the first that fails.
+func (p *Policy) Refuse(w http.ResponseWriter, q *Request, out Outcome, methods string) Outcome {
+	if !p.debug || out.Reason == OriginNotAllowed || !p.origins.match(q.Origin) {
 		w.WriteHeader(http.StatusForbidden)
 		return out
 	}
-	// Debug: grant the origin (and credentials) but not the method or
-	// header, so the browser reports exactly which one is missing.
 	h := w.Header()
 	if p.anyOrigin {
 		h[hACAO] = []string{"*"}
 	} else {
-		h[hACAO] = []string{origin}
+		h[hACAO] = []string{q.Origin}
 	}
 	if p.credentials {
 		h[hACAC] = []string{"true"}
 	}
+	if out.Reason != MethodNotAllowed && methods != "" {
+		h[hACAM] = []string{methods}
+		if allowed := p.allowedSubset(q.acrh); allowed != "" {
+			h[hACAH] = []string{allowed}
+		}
+	}
 	h[hVary] = append(h[hVary], varyPreflight)
 	w.WriteHeader(http.StatusNoContent)
 	return out
+}
+
+// allowedSubset lists the requested header names this policy allows, for
+// debug answers only. The input was bounded by scanRequestHeaders first.
+func (p *Policy) allowedSubset(lines []string) string {
+	var out []string
+	for _, line := range lines {
+		for _, el := range strings.Split(line, ",") {
+			el = strings.Trim(el, " \t")
+			if el != "" && len(el) <= maxHeaderNameLen && IsToken(el) && p.headerAllowed(el) {
+				out = append(out, strings.ToLower(el))
+			}
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // Actual decorates the response to a request that is not a preflight, before

@@ -33,14 +33,14 @@ func BenchmarkEngine(b *testing.B) {
 	b.Run("preflight", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			p.Preflight(&discardWriter{h: make(http.Header)}, &qPreflight, "POST")
+			p.Preflight(&discardWriter{h: make(http.Header)}, &qPreflight, core.Answer{Methods: "POST"})
 		}
 	})
 	b.Run("refused_preflight", func(b *testing.B) {
 		b.ReportAllocs()
 		w := &discardWriter{h: make(http.Header)}
 		for b.Loop() {
-			p.Preflight(w, &qRefusedPreflight, "POST")
+			p.Preflight(w, &qRefusedPreflight, core.Answer{Methods: "POST"})
 		}
 	})
 	b.Run("actual", func(b *testing.B) {
@@ -87,10 +87,10 @@ func TestAllocationBudget(t *testing.T) {
 		max  float64
 		f    func()
 	}{
-		{"preflight", 1, func() { clear(big); w.h = big; p.Preflight(w, &qPreflight, "PUT") }},
-		{"refused preflight", 0, func() { clear(big); w.h = big; p.Preflight(w, &qRefusedPreflight, "PUT") }},
-		{"refused header", 0, func() { clear(big); w.h = big; p.Preflight(w, &qRefusedHeader, "PUT") }},
-		{"refused method", 0, func() { clear(big); w.h = big; p.Preflight(w, &qPreflight, "") }},
+		{"preflight", 1, func() { clear(big); w.h = big; p.Preflight(w, &qPreflight, core.Answer{Methods: "PUT"}) }},
+		{"refused preflight", 0, func() { clear(big); w.h = big; p.Preflight(w, &qRefusedPreflight, core.Answer{Methods: "PUT"}) }},
+		{"refused header", 0, func() { clear(big); w.h = big; p.Preflight(w, &qRefusedHeader, core.Answer{Methods: "PUT"}) }},
+		{"refused method", 0, func() { clear(big); w.h = big; p.Preflight(w, &qPreflight, core.Answer{Methods: ""}) }},
 		{"actual", 1, func() { clear(big); p.Actual(big, &qActual, "X-Trace-Id") }},
 	}
 	for _, tt := range tests {

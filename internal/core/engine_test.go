@@ -157,7 +157,7 @@ func TestPreflight(t *testing.T) {
 				t.Fatal("IsPreflight = false")
 			}
 			w := httptest.NewRecorder()
-			out := p.Preflight(w, readReq(r), tt.allowMethods)
+			out := p.Preflight(w, readReq(r), core.Answer{Methods: tt.allowMethods})
 			if w.Code != tt.wantStatus {
 				t.Errorf("status = %d, want %d", w.Code, tt.wantStatus)
 			}
@@ -329,7 +329,7 @@ func TestValuesNotShared(t *testing.T) {
 			h[k][0] = "mutated"
 		}
 		w := httptest.NewRecorder()
-		p.Preflight(w, readReq(request("OPTIONS", "Origin", appOrigin, "Access-Control-Request-Method", "PUT")), "PUT")
+		p.Preflight(w, readReq(request("OPTIONS", "Origin", appOrigin, "Access-Control-Request-Method", "PUT")), core.Answer{Methods: "PUT"})
 		for k, v := range w.Header() {
 			if v[0] == "mutated" {
 				t.Fatalf("preflight %s carries a mutation", k)

@@ -285,3 +285,30 @@ func HeaderList(lists ...[]string) string {
 	}
 	return strings.Join(out, ",")
 }
+
+// RequestsHeader reports whether Access-Control-Request-Headers names
+// name (lower case), in any case. Work is linear in the field's length and
+// nothing is allocated; a list that scanRequestHeaders would refuse as
+// malformed may still be searched, which only makes callers stricter.
+func (q *Request) RequestsHeader(name string) bool {
+	for _, line := range q.acrh {
+		for line != "" {
+			var el string
+			el, line, _ = strings.Cut(line, ",")
+			if strings.EqualFold(strings.Trim(el, " \t"), name) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// RequestsHeaders reports whether the preflight asks for any header.
+func (q *Request) RequestsHeaders() bool {
+	for _, line := range q.acrh {
+		if strings.Trim(line, " \t,") != "" {
+			return true
+		}
+	}
+	return false
+}

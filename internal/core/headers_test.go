@@ -71,7 +71,7 @@ func FuzzRequestHeaders(f *testing.F) {
 			p, isStar = list, false
 		}
 		w := httptest.NewRecorder()
-		p.Preflight(w, readReq(r), "PUT")
+		p.Preflight(w, readReq(r), core.Answer{Methods: "PUT"})
 		names, ok := referenceParse(lines)
 		for _, n := range names {
 			if isStar && n == "authorization" || !isStar && !slices.ContainsFunc(listed, func(l string) bool { return strings.EqualFold(l, n) }) {

@@ -13,7 +13,8 @@ import (
 
 // Settings are the runtime options both middlewares take (WithFiles,
 // WithDefaultPolicy, WithOrigins, WithNullOriginAllowed,
-// WithInsecureOriginsAllowed, WithLogger, WithDebug).
+// WithInsecureOriginsAllowed, WithLogger, WithDebug,
+// WithCrossOriginProtection, WithCrossOriginReportOnly).
 type Settings struct {
 	Files         *protoregistry.Files
 	Default       *corspb.Policy
@@ -22,6 +23,22 @@ type Settings struct {
 	OriginOptions OriginOptions
 	Logger        *slog.Logger
 	Debug         bool
+	// ProtectionOff and ReportOnly set the cross-origin request
+	// protection; see Protection.
+	ProtectionOff bool
+	ReportOnly    bool
+}
+
+// Protection returns the protection mode the options ask for: on unless
+// turned off; report-only when asked and not off.
+func (s *Settings) Protection() Protection {
+	switch {
+	case s.ProtectionOff:
+		return ProtectionOff
+	case s.ReportOnly:
+		return ProtectionReportOnly
+	}
+	return ProtectionOn
 }
 
 // NewSettings returns the settings before any option: descriptors from

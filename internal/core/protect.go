@@ -55,23 +55,24 @@ func CrossOrigin(r *http.Request) bool {
 	if len(v) == 0 || v[0] == "" {
 		return false
 	}
-	return originHost(v[0]) != r.Host
+	host, ok := originHost(v[0])
+	return !ok || host != r.Host
 }
 
 // originHost returns the host (with port) of an Origin value as url.Parse
-// would find it, "" where url.Parse fails. Serialized origins
+// would find it; ok is false where url.Parse fails. Serialized origins
 // (scheme "://" host [":" port]) are read without allocating; anything else
 // goes through url.Parse itself so that the verdict stays
 // CrossOriginProtection's.
-func originHost(origin string) string {
+func originHost(origin string) (host string, ok bool) {
 	if h, ok := plainOriginHost(origin); ok {
-		return h
+		return h, true
 	}
 	u, err := url.Parse(origin)
 	if err != nil {
-		return "\x00" // matches no Host
+		return "", false
 	}
-	return u.Host
+	return u.Host, true
 }
 
 // plainOriginHost reads origin of the form scheme "://" host [":" port]

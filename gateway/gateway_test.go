@@ -474,7 +474,9 @@ func TestLoggerAndDebug(t *testing.T) {
 	if w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") != app || w.Header().Get("Access-Control-Allow-Methods") != "" {
 		t.Errorf("debug refusal: %d %v", w.Code, w.Header())
 	}
-	for _, want := range []string{"CORS preflight refused", "method=DELETE", `reason="method not allowed"`, "path=/v1/flavors/vanilla", "origin=" + app} {
+	// The log names the route that was asked about (DeleteFlavor, enabled:
+	// false), not the route whose policy refused it.
+	for _, want := range []string{"CORS preflight refused", `route="DELETE /v1/flavors/{name}" rpc=protocors.test.v1.FlavorService.DeleteFlavor`, "method=DELETE", `reason="method not allowed"`, "path=/v1/flavors/vanilla", "origin=" + app} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("log %q lacks %q", buf.String(), want)
 		}

@@ -369,6 +369,17 @@ func TestDebug(t *testing.T) {
 		if w.Code != wantStatus || w.Header().Get("Access-Control-Allow-Origin") != wantACAO || w.Header().Get("Access-Control-Allow-Headers") != "" {
 			t.Errorf("debug %t: status %d, headers %v", debug, w.Code, w.Header())
 		}
+		// Several headers, one refused: the debug answer grants the method
+		// and the others, so the console names X-My-Header and not the
+		// first header it checks.
+		w = preflight(mw.Handler(reached), testv1connect.FlavorServiceGetFlavorProcedure, appOrigin, "POST", "connect-protocol-version,content-type,x-my-header")
+		wantACAH, wantACAM := "", ""
+		if debug {
+			wantACAH, wantACAM = "connect-protocol-version,content-type", "GET, POST"
+		}
+		if w.Code != wantStatus || w.Header().Get("Access-Control-Allow-Headers") != wantACAH || w.Header().Get("Access-Control-Allow-Methods") != wantACAM {
+			t.Errorf("debug %t, one header refused among three: status %d, headers %v; want Allow-Headers %q and Allow-Methods %q", debug, w.Code, w.Header(), wantACAH, wantACAM)
+		}
 	}
 }
 

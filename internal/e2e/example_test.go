@@ -2,6 +2,8 @@ package e2e_test
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -61,6 +63,9 @@ func TestExamplePage(t *testing.T) {
 		"gateway-delete":     "blocked",
 		"gateway-list":       "allowed",
 		"gateway-restock":    "blocked",
+		// A text/plain POST is a simple request: the browser sends it
+		// without a preflight, and the API must refuse it itself.
+		"gateway-restock-simple": "refused",
 	}
 	for id, outcome := range want {
 		r, ok := rows[id]
@@ -80,6 +85,20 @@ func TestExamplePage(t *testing.T) {
 		if text := rows[id].Text; !strings.Contains(text, "X-Scoops-Left: 10") || !strings.Contains(text, "X-Served-By: null") {
 			t.Errorf("%s: page shows %q, want X-Scoops-Left: 10 and X-Served-By: null", id, text)
 		}
+	}
+	// The page read the stock before and after its simple POST; so does
+	// this test, as a non-browser client, after the page is done.
+	if text := rows["gateway-restock-simple"].Text; !strings.Contains(text, "vanilla: 10 before, 10 after") {
+		t.Errorf("gateway-restock-simple: page shows %q, want the stock of vanilla unchanged at 10", text)
+	}
+	res, err := http.Get(ex.APIURL + "/v1/icecream/vanilla")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if got := lookup(body, "iceCream.scoops"); got != "10" {
+		t.Errorf("after the page's calls vanilla has %s scoops, want 10 (RestockIceCream ran): %s", got, body)
 	}
 	if text := rows["connect-put"].Text; !strings.Contains(text, `"myHeader":"hello"`) {
 		t.Errorf("connect-put: page shows %q, want the echoed X-My-Header", text)

@@ -54,6 +54,31 @@ function gateway(method, path, init = {}) {
   return fetch(api + path, { method, ...init });
 }
 
+// A simple request: POST with a text/plain body, which the browser sends to
+// any origin without a preflight (a plain HTML form can send one too). CORS
+// would only hide the answer, so the API itself must refuse to run the RPC
+// (403 before the handler). The page cannot read that 403, so it reads the
+// stock before and after with an allowed call to show that nothing changed.
+async function simpleRestock(flavor) {
+  const stock = async () => {
+    const res = await gateway("GET", "/v1/icecream/" + flavor);
+    return (await res.json()).iceCream.scoops ?? 0;
+  };
+  const before = await stock();
+  let sent;
+  try {
+    const res = await fetch(api + "/v1/icecream/" + flavor + ":restock", { method: "POST", body: JSON.stringify({ scoops: 1 }) });
+    sent = `the API answered ${res.status}`;
+  } catch (e) {
+    sent = `fetch failed (${e}): the answer has no CORS headers, so the browser hides it`;
+  }
+  const after = await stock();
+  if (after === before) {
+    return { outcome: "refused", text: `refused by the server (403 before the handler); ${sent}\nstock of ${flavor}: ${before} before, ${after} after (unchanged: RestockIceCream did not run)` };
+  }
+  return { outcome: "ran", text: `RestockIceCream RAN: ${sent}\nstock of ${flavor}: ${before} before, ${after} after` };
+}
+
 const cases = [
   { id: "connect-get", name: "Connect GET GetIceCream", policy: "NO_SIDE_EFFECTS: GET allowed, no preflight", expect: "allowed",
     run: () => connectGet("GetIceCream", { flavor: "vanilla" }) },
@@ -80,10 +105,19 @@ const cases = [
     run: () => gateway("GET", "/v1/icecream") },
   { id: "gateway-restock", name: "POST /v1/icecream/vanilla:restock", policy: "origins narrowed to https://factory.example", expect: "blocked",
     run: () => gateway("POST", "/v1/icecream/vanilla:restock", { body: JSON.stringify({ scoops: 1 }), headers: { "Content-Type": "application/json" } }) },
+  { id: "gateway-restock-simple", name: "POST /v1/icecream/vanilla:restock as text/plain (no preflight)", policy: "origins narrowed to https://factory.example", expect: "refused",
+    check: () => simpleRestock("vanilla") },
 ];
 
 // observe runs a call and returns what the page could see of it.
 async function observe(c) {
+  if (c.check) {
+    try {
+      return await c.check();
+    } catch (e) {
+      return { outcome: "error", text: `could not run the check: ${e}` };
+    }
+  }
   try {
     let out = await c.run();
     if (out instanceof Response) {
@@ -108,7 +142,7 @@ function render(c, row, r) {
   const cell = row.querySelector("td.result");
   cell.className = "result " + r.outcome;
   cell.dataset.outcome = r.outcome;
-  cell.textContent = r.outcome === "allowed"
+  cell.textContent = r.text !== undefined ? r.text : r.outcome === "allowed"
     ? `${r.status} ${JSON.stringify(r.body)}\nX-Scoops-Left: ${r.scoopsLeft}  (exposed)\nX-Served-By: ${r.servedBy}  (not exposed: the browser hides it)`
     : `blocked by the browser: ${r.error}`;
   if (r.outcome !== c.expect) cell.textContent += `\n(unexpected: the proto says ${c.expect})`;

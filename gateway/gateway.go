@@ -49,6 +49,7 @@ type Middleware struct {
 type gwRoute struct {
 	method   string
 	template string
+	service  string       // the RPC's service; "" for WithRoute routes
 	rpc      string       // the RPC's full name; "" for WithRoute routes
 	policy   *core.Policy // nil: no CORS handling, requests pass through
 	expose   string       // Access-Control-Expose-Headers
@@ -61,6 +62,7 @@ type binding struct {
 	method   string
 	template string
 	tmpl     *route.Template
+	service  string
 	rpc      string
 	body     bool
 	eff      *core.Effective // nil or not enabled: passthrough
@@ -96,31 +98,40 @@ func New(opts ...Option) (*Middleware, error) {
 	})
 	slices.SortFunc(files, func(a, b protoreflect.FileDescriptor) int { return strings.Compare(a.Path(), b.Path()) })
 	resolver := core.Resolver{Default: def}
+	var services []protoreflect.ServiceDescriptor
 	for _, fd := range files {
-		services := fd.Services()
-		for i := 0; i < services.Len(); i++ {
-			methods := services.Get(i).Methods()
-			for j := 0; j < methods.Len(); j++ {
-				md := methods.Get(j)
-				rules := route.Bindings(md)
-				if len(rules) == 0 {
+		for i := 0; i < fd.Services().Len(); i++ {
+			services = append(services, fd.Services().Get(i))
+		}
+	}
+	order, ps := registrationOrder(services, cfg.order)
+	problems = append(problems, ps...)
+	// The declared services last, in the declared order: later wins.
+	slices.SortStableFunc(services, func(a, b protoreflect.ServiceDescriptor) int {
+		return order[a.FullName()] - order[b.FullName()]
+	})
+	for _, sd := range services {
+		methods := sd.Methods()
+		for j := 0; j < methods.Len(); j++ {
+			md := methods.Get(j)
+			rules := route.Bindings(md)
+			if len(rules) == 0 {
+				continue
+			}
+			eff := resolver.Resolve(md)
+			if eff.Enabled {
+				if ps := core.Validate(&eff, oo); len(ps) > 0 {
+					problems = append(problems, ps...)
+				}
+			}
+			rpc := string(md.FullName())
+			for _, r := range rules {
+				t, err := route.Parse(r.Path)
+				if err != nil {
+					problems = append(problems, &core.Problem{Name: rpc, Field: "google.api.http", Value: r.Path, Msg: err.Error()})
 					continue
 				}
-				eff := resolver.Resolve(md)
-				if eff.Enabled {
-					if ps := core.Validate(&eff, oo); len(ps) > 0 {
-						problems = append(problems, ps...)
-					}
-				}
-				rpc := string(md.FullName())
-				for _, r := range rules {
-					t, err := route.Parse(r.Path)
-					if err != nil {
-						problems = append(problems, &core.Problem{Name: rpc, Field: "google.api.http", Value: r.Path, Msg: err.Error()})
-						continue
-					}
-					bindings = append(bindings, binding{method: r.Method, template: r.Path, tmpl: t, rpc: rpc, body: r.Body != "", eff: &eff})
-				}
+				bindings = append(bindings, binding{method: r.Method, template: r.Path, tmpl: t, service: string(sd.FullName()), rpc: rpc, body: r.Body != "", eff: &eff})
 			}
 		}
 	}
@@ -146,7 +157,68 @@ func New(opts ...Option) (*Middleware, error) {
 	if err := m.compile(bindings, oo, cfg.Debug); err != nil {
 		return nil, err
 	}
+	if err := m.ambiguities(order).Err(); err != nil {
+		return nil, err
+	}
 	return m, nil
+}
+
+// registrationOrder maps each service named by WithRegistrationOrder to its
+// position, counted from 1 (0 for services not named), and reports names
+// that are not services with google.api.http rules.
+func registrationOrder(services []protoreflect.ServiceDescriptor, names []string) (map[protoreflect.FullName]int, core.Problems) {
+	order := make(map[protoreflect.FullName]int, len(names))
+	known := make(map[protoreflect.FullName]bool, len(services))
+	for _, sd := range services {
+		known[sd.FullName()] = true
+	}
+	var problems core.Problems
+	for i, n := range names {
+		name := protoreflect.FullName(n)
+		switch {
+		case !known[name]:
+			problems = append(problems, &core.Problem{Name: "gateway.WithRegistrationOrder", Field: fmt.Sprintf("services[%d]", i), Value: n,
+				Msg: "not a service in the descriptor source: give full names (\"pkg.v1.FooService\") of services whose generated Register functions you call"})
+		case order[name] != 0:
+			problems = append(problems, &core.Problem{Name: "gateway.WithRegistrationOrder", Field: fmt.Sprintf("services[%d]", i), Value: n,
+				Msg: "named twice: give each service once, in the order your program registers them"})
+		default:
+			order[name] = i + 1
+		}
+	}
+	return order, problems
+}
+
+// ambiguities reports pairs of routes of one method from different services
+// that some request path matches both of and whose answers differ: the mux
+// runs whichever was registered last, and the generated Register function
+// of each service is called in an order the middleware cannot see. order
+// (WithRegistrationOrder) settles a pair whose services it both names.
+// WithRoute routes are registered after every service, as documented.
+func (m *Middleware) ambiguities(order map[protoreflect.FullName]int) core.Problems {
+	var problems core.Problems
+	m.table.Ambiguities(func(_ string, a, b int) {
+		ra, rb := m.routes[a], m.routes[b]
+		switch {
+		case ra.service == "" || rb.service == "" || ra.service == rb.service:
+			return // the order is known
+		case order[protoreflect.FullName(ra.service)] != 0 && order[protoreflect.FullName(rb.service)] != 0:
+			return // declared
+		case ra.policy == rb.policy && ra.expose == rb.expose:
+			return // the same answer whichever runs
+		}
+		problems = append(problems, &core.Problem{
+			Name:  ra.rpc,
+			Field: "google.api.http",
+			Value: ra.method + " " + ra.template,
+			Msg: fmt.Sprintf("%s's route %s %s can match the same requests under another CORS policy; "+
+				"grpc-gateway's mux runs whichever service was registered last, which the middleware cannot see: "+
+				"give the order your program calls the services' Register functions in with "+
+				"gateway.WithRegistrationOrder(%q, %q) (later wins), or make the routes disjoint",
+				rb.rpc, rb.method, rb.template, ra.service, rb.service),
+		})
+	})
+	return problems
 }
 
 // compile turns bindings into routes sharing compiled policies, and
@@ -183,7 +255,7 @@ func (m *Middleware) compile(bindings []binding, oo core.OriginOptions, debug bo
 		return err
 	}
 	for i, b := range bindings {
-		rt := &gwRoute{method: b.method, template: b.template, rpc: b.rpc}
+		rt := &gwRoute{method: b.method, template: b.template, service: b.service, rpc: b.rpc}
 		if b.eff != nil && b.eff.Enabled {
 			pol := groups[i].base
 			if groupBody[groups[i]] {

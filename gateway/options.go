@@ -26,6 +26,7 @@ type config struct {
 	noOverride     bool
 	strictWildcard bool
 	extra          []extraRoute
+	order          []string
 }
 
 // extraRoute is a route added with WithRoute.
@@ -168,4 +169,16 @@ func WithCrossOriginProtection(on bool) Option {
 // [WithCrossOriginProtection](false) turned the protection off.
 func WithCrossOriginReportOnly(on bool) Option {
 	return optionFunc(func(c *config) { c.ReportOnly = on })
+}
+
+// WithRegistrationOrder gives the order in which the program calls the
+// generated Register...Handler functions of these services (full names,
+// "pkg.v1.FooService"), first to last. grpc-gateway's mux runs the route
+// registered last when several match a request, and the middleware cannot
+// see that order; so when routes of one HTTP method from different services
+// can match the same path under different CORS policies, New fails naming
+// both, unless this option names both services. Services it does not name
+// count as registered before those it names.
+func WithRegistrationOrder(services ...string) Option {
+	return optionFunc(func(c *config) { c.order = append(c.order, services...) })
 }

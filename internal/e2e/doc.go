@@ -4,11 +4,19 @@
 // with plain fetch and with the official Connect web client, and the tests
 // assert what the page was allowed to see.
 //
-// Run them with:
+// This directory is a Go module of its own
+// (github.com/protocors/protocors/internal/e2e, with replace
+// github.com/protocors/protocors => ../..), so the library's go.mod never
+// requires chromedp, and the root go test ./... does not run these tests.
+// The module also holds the other tests whose dependencies library users do
+// not need: ./vanguard, the gateway middleware in front of
+// connectrpc.com/vanguard's transcoder.
+//
+// Run them from the repository root with:
 //
 //	apt-get install -y chromium && (cd internal/e2e/testdata/web && npm ci)
-//	go test ./internal/e2e/
+//	cd internal/e2e && go test ./...
 //
-// Without Chromium or the npm packages the tests skip, unless CI=true, where
-// they fail.
+// Without Chromium or the npm packages the browser tests skip, unless
+// CI=true, where they fail.
 package e2e

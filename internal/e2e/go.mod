@@ -1,0 +1,30 @@
+// Tests that need dependencies the library's users do not: the browser tests
+// (chromedp) and the vanguard transcoder test. A module of its own, like
+// bench/, so the library's go.mod never lists them; the root `go test ./...`
+// does not run it. Run: cd internal/e2e && go test ./...
+module github.com/protocors/protocors/internal/e2e
+
+go 1.26.0
+
+replace github.com/protocors/protocors => ../..
+
+require (
+	connectrpc.com/connect v1.21.1
+	connectrpc.com/vanguard v0.4.0
+	github.com/chromedp/cdproto v0.159.0
+	github.com/chromedp/chromedp v0.23.0
+	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0
+	github.com/protocors/protocors v0.0.0
+	google.golang.org/protobuf v1.36.12
+)
+
+require (
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	github.com/weppos/publicsuffix-go v0.50.3 // indirect
+	golang.org/x/net v0.61.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+	google.golang.org/genproto/googleapis/api v0.0.0-20261110000943-09e21b237f2c // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20261104224025-d1e00e9f33ab // indirect
+	google.golang.org/grpc v1.85.0 // indirect
+)

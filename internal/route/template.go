@@ -4,8 +4,13 @@
 // (runtime.Pattern) cannot be imported or asked which pattern a path would
 // reach, so this package mirrors them: the same template grammar and quirks,
 // the same verb splitting, the same unescaping modes, and the same "last
-// registered pattern wins" order. The differential tests in package gateway
-// compare it with a real ServeMux.
+// registered pattern wins" order. Differential tests hold it to that: in
+// this package, TestDifferential (route_test.go) matches random paths with a
+// Table and a real ServeMux built from the same patterns, and
+// TestOverlapDifferential (overlap_test.go) checks Overlap against real
+// muxes; in package gateway, differential_test.go runs the whole middleware
+// in front of a real ServeMux and checks it applied the policy of the route
+// whose handler the mux ran.
 package route
 
 import (

@@ -41,12 +41,12 @@ func TestScenarios(t *testing.T) {
 	}
 }
 
-// ours names the rows whose allocations this module holds to DESIGN.md's
+// ours names the rows whose allocations this module holds to the allocation
 // budget.
 func ours(name string) bool { return name == "connect" || name == "gateway" }
 
 // TestAllocationBudget fails when one of our middlewares allocates more
-// than DESIGN.md allows on a scenario: at most one allocation beyond the
+// than the budget allows on a scenario: at most one allocation beyond the
 // bare handler's (the header value chunk), and none at all of ours on a
 // refused preflight, which is then cheaper than the bare handler: the floor
 // is the harness's new header map alone.

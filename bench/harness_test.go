@@ -71,7 +71,8 @@ const (
 )
 
 // The protocol headers a Connect route allows and exposes without
-// annotation (DESIGN.md, "Connect side"), as the core row configures them.
+// annotation (interceptor.ProtocolHeaders, and the response headers Connect,
+// gRPC and gRPC-Web clients read), as the core row configures them.
 // The peers are configured as Connect's documentation says, with
 // connectrpc.com/cors's lists, which every scenario's request fits in.
 var (

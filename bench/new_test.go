@@ -12,7 +12,8 @@ import (
 // newMethods is the registry size New is measured at.
 const newMethods = 10000
 
-// newTarget is DESIGN.md's bound for New at newMethods methods.
+// newTarget is the time New must stay under at newMethods methods (the
+// target README.md's New table states).
 const newTarget = 100 * time.Millisecond
 
 // constructor builds one of our middlewares from a registry.
@@ -42,7 +43,7 @@ func BenchmarkNew(b *testing.B) {
 }
 
 // TestNewAt10kMethods reports New's time and memory at newMethods methods.
-// It fails only at ten times DESIGN.md's bound, so a noisy machine does not
+// It fails only at ten times newTarget, so a noisy machine does not
 // make it flaky; the benchmark and README.md hold the real figure.
 func TestNewAt10kMethods(t *testing.T) {
 	if testing.Short() {

@@ -1,6 +1,7 @@
 package interceptor_test
 
 import (
+	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -74,13 +75,13 @@ func BenchmarkMiddleware(b *testing.B) {
 	})
 }
 
-// TestAllocationBudget holds the whole middleware to DESIGN.md's budget:
+// TestAllocationBudget holds the whole middleware to its allocation budget:
 // at most one allocation of ours per response, none on a refused preflight
 // or where it passes requests through. The header map is reused (cleared),
 // so only our allocations count.
 func TestAllocationBudget(t *testing.T) {
 	// WithLogger(nil) is no logger: refused preflights stay free.
-	mw, err := interceptor.New(interceptor.WithLogger(nil))
+	mw, err := interceptor.New(protocors.WithLogger(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

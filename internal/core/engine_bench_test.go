@@ -70,7 +70,7 @@ func BenchmarkEngine(b *testing.B) {
 	})
 }
 
-// TestAllocationBudget holds the request path to DESIGN.md's budget: one
+// TestAllocationBudget holds the request path to its allocation budget: one
 // allocation of ours per response (the value chunk; the header map's own
 // growth is net/http's), none on a refused preflight.
 func TestAllocationBudget(t *testing.T) {

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -63,7 +64,7 @@ func twoServicesOneFile(t *testing.T, admin, public *corspb.Policy) *protoregist
 func TestAttackRegistrationOrder(t *testing.T) {
 	files := twoServicesOneFile(t, &corspb.Policy{Enabled: proto.Bool(false)},
 		&corspb.Policy{AllowOrigins: []string{partnerOrigin}, AllowCredentials: proto.Bool(true)})
-	_, err := gateway.New(gateway.WithFiles(files))
+	_, err := gateway.New(protocors.WithFiles(files))
 	if err == nil {
 		t.Fatal("New accepted two services' overlapping routes under different policies")
 	}
@@ -91,7 +92,7 @@ func TestAttackRegistrationOrder(t *testing.T) {
 			}
 			_ = mux.HandlePath("GET", tmpl, func(w http.ResponseWriter, _ *http.Request, _ map[string]string) { _, _ = w.Write([]byte(rpc)) })
 		}
-		mw, err := gateway.New(gateway.WithFiles(files), gateway.WithRegistrationOrder(tt.order...))
+		mw, err := gateway.New(protocors.WithFiles(files), gateway.WithRegistrationOrder(tt.order...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,7 +106,7 @@ func TestAttackRegistrationOrder(t *testing.T) {
 	}
 
 	// Mistakes in the option are named.
-	_, err = gateway.New(gateway.WithFiles(files), gateway.WithRegistrationOrder("amb.v1.AdminService", "amb.v1.Nope", "amb.v1.AdminService"))
+	_, err = gateway.New(protocors.WithFiles(files), gateway.WithRegistrationOrder("amb.v1.AdminService", "amb.v1.Nope", "amb.v1.AdminService"))
 	for _, want := range []string{`services[1] "amb.v1.Nope": not a service`, `services[2] "amb.v1.AdminService": named twice`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v does not say %s", err, want)
@@ -117,7 +118,7 @@ func TestAttackRegistrationOrder(t *testing.T) {
 // declared order: whichever runs, the answer is the same.
 func TestAmbiguityNeedsDifferentPolicies(t *testing.T) {
 	pol := &corspb.Policy{AllowOrigins: []string{partnerOrigin}}
-	if _, err := gateway.New(gateway.WithFiles(twoServicesOneFile(t, pol, pol))); err != nil {
+	if _, err := gateway.New(protocors.WithFiles(twoServicesOneFile(t, pol, pol))); err != nil {
 		t.Errorf("same policy: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"fmt"
+	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -31,7 +32,7 @@ func manyRoutes(tb testing.TB, n int) (*gateway.Middleware, string) {
 		ExposeHeaders: []string{"X-Trace-Id"},
 		MaxAgeSeconds: new(uint32(600)),
 	}
-	opts := []gateway.Option{gateway.WithFiles(new(protoregistry.Files))}
+	opts := []gateway.Option{protocors.WithFiles(new(protoregistry.Files))}
 	var last string
 	for i := 0; len(opts)-1 < n; i++ {
 		tmpl := fmt.Sprintf("/v1/projects/{project}/coll%d/{name}", i)

@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"github.com/protocors/protocors"
 	"net/http"
 	"testing"
 
@@ -17,7 +18,7 @@ func TestConformance(t *testing.T) {
 	conformance.Run(t, conformance.Side{
 		Name: "gateway",
 		New: func(files *protoregistry.Files, protect bool) (func(http.Handler) http.Handler, error) {
-			mw, err := gateway.New(gateway.WithFiles(files), gateway.WithCrossOriginProtection(protect))
+			mw, err := gateway.New(protocors.WithFiles(files), protocors.WithCrossOriginProtection(protect))
 			if err != nil {
 				return nil, err
 			}

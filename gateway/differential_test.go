@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/protocors/protocors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -175,7 +176,7 @@ func newDiffHarness(tb testing.TB, cfg diffConfig) *diffHarness {
 	}
 	// An empty registry: the package's tests link protos whose rules would
 	// add routes this mux does not have.
-	opts := []gateway.Option{gateway.WithFiles(new(protoregistry.Files)), gateway.WithUnescapingMode(cfg.mode)}
+	opts := []gateway.Option{protocors.WithFiles(new(protoregistry.Files)), gateway.WithUnescapingMode(cfg.mode)}
 	if cfg.noFallback {
 		opts = append(opts, gateway.WithDisablePathLengthFallback())
 	}

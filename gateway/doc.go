@@ -4,7 +4,7 @@
 //
 //	gwmux := runtime.NewServeMux()
 //	_ = icecreamv1.RegisterIceCreamServiceHandlerServer(ctx, gwmux, srv)
-//	mw, err := gateway.New(gateway.WithOrigins("https://shop.example"))
+//	mw, err := gateway.New(protocors.WithOrigins("https://shop.example"))
 //	if err != nil {
 //		log.Fatal(err) // every invalid policy, by descriptor, field and value
 //	}
@@ -49,8 +49,38 @@
 // metadata "x" as the header "Grpc-Metadata-X", so each name in
 // expose_headers is exposed under both spellings.
 //
-// Routes of different .proto files are ordered by file path, as if their
-// Register functions were called in that order; routes added with
-// [WithRoute] come after them. This only matters where two files' templates
-// match the same path for the same method.
+// A preflight is decided with every RPC at its path, not only the requested
+// method's: a header grant is cached by the browser for every method at the
+// URL, so where another RPC there would refuse it the answer carries
+// Access-Control-Max-Age: 0; and X-HTTP-Method-Override is granted to a POST
+// only where every RPC at the path allows the request.
+//
+// # Cross-origin request protection
+//
+// An unsafe request that a browser marks cross-origin, from an origin the
+// policy of the RPC the mux would run does not allow (after method override
+// and form fallback), gets 403 before the mux (see
+// protocors.WithCrossOriginProtection).
+//
+// # Registration order
+//
+// The mux runs the route registered last when several match. Within a
+// service the generated Register function registers in declaration order,
+// which the table follows; between services the order is the program's, so
+// New refuses routes of two services that can match the same request under
+// different policies unless [WithRegistrationOrder] says which runs. Routes
+// added with [WithRoute] come after every service.
+//
+// # Reading the code
+//
+// gateway.go builds the middleware: [New] runs the shared pipeline of
+// internal/core over every RPC with a google.api.http rule, adds the
+// [WithRoute] routes, compiles the table (internal/route) and checks it for
+// ambiguities. A request enters at [Middleware.Handler] (handler.go): a
+// preflight goes to Middleware.planPreflight, which looks up the route of
+// every method at the path and decides, then to Middleware.answerPreflight,
+// which writes the answer (or the mux answers when no route there has
+// CORS); any other request goes to Middleware.actual, which finds the route
+// the mux will run (form.go mirrors the mux's form detection), decorates
+// the response or refuses it, and then the mux runs.
 package gateway

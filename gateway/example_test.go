@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"fmt"
+	"github.com/protocors/protocors"
 	"log"
 	"net/http"
 	"net/http/httptest"
@@ -50,7 +51,7 @@ func ExampleWithRoute() {
 		_, _ = fmt.Fprint(w, "ok")
 	})
 	mw, err := gateway.New(
-		gateway.WithOrigins("https://status.example.com"),
+		protocors.WithOrigins("https://status.example.com"),
 		gateway.WithRoute(http.MethodGet, "/healthz", &corspb.Policy{MaxAgeSeconds: new(uint32(60))}),
 	)
 	if err != nil {
@@ -67,7 +68,7 @@ func ExampleWithRoute() {
 
 // New reports every problem of every policy at once, by descriptor.
 func ExampleNew_error() {
-	_, err := gateway.New(gateway.WithOrigins("https://app.example.com/"))
+	_, err := gateway.New(protocors.WithOrigins("https://app.example.com/"))
 	fmt.Println(err)
 	// Output:
 	// protocors: runtime default: allow_origins[0] "https://app.example.com/": has a path or trailing slash: an origin is scheme://host[:port] only (drop "/")

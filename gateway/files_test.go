@@ -1,6 +1,7 @@
 package gateway_test
 
 import (
+	"github.com/protocors/protocors"
 	"net/http/httptest"
 	"testing"
 
@@ -55,7 +56,7 @@ func runtimeFiles(t *testing.T, unknown bool) *protoregistry.Files {
 
 func TestWithFilesBuiltAtRunTime(t *testing.T) {
 	for _, unknown := range []bool{false, true} {
-		mw, err := gateway.New(gateway.WithFiles(runtimeFiles(t, unknown)))
+		mw, err := gateway.New(protocors.WithFiles(runtimeFiles(t, unknown)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"github.com/protocors/protocors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -365,15 +366,15 @@ func TestNewErrors(t *testing.T) {
 		opts []gateway.Option
 		want []string
 	}{
-		{"empty WithOrigins", []gateway.Option{gateway.WithOrigins()}, []string{"no origins given"}},
-		{"nil registry", []gateway.Option{gateway.WithFiles(nil)}, []string{"WithFiles(nil)"}},
-		{"bad default origin", []gateway.Option{gateway.WithOrigins("https://ok.example", "https://Bad.example/")}, []string{`runtime default: allow_origins[1] "https://Bad.example/"`}},
-		{"credentials with * through the default", []gateway.Option{gateway.WithDefaultPolicy(&corspb.Policy{AllowOrigins: []string{"*"}, AllowCredentials: new(true)})},
+		{"empty WithOrigins", []gateway.Option{protocors.WithOrigins()}, []string{"no origins given"}},
+		{"nil registry", []gateway.Option{protocors.WithFiles(nil)}, []string{"WithFiles(nil)"}},
+		{"bad default origin", []gateway.Option{protocors.WithOrigins("https://ok.example", "https://Bad.example/")}, []string{`runtime default: allow_origins[1] "https://Bad.example/"`}},
+		{"credentials with * through the default", []gateway.Option{protocors.WithDefaultPolicy(&corspb.Policy{AllowOrigins: []string{"*"}, AllowCredentials: new(true)})},
 			[]string{`runtime default: allow_origins[0] "*"`}},
-		{"bad route template", []gateway.Option{gateway.WithRoute("GET", "/v1/{oops", nil)}, []string{`route GET /v1/{oops: path template "/v1/{oops"`}},
+		{"bad route template", []gateway.Option{gateway.WithRoute("GET", "/v1/{oops", nil)}, []string{`gateway.WithRoute GET /v1/{oops: path template "/v1/{oops"`}},
 		{"bad route method", []gateway.Option{gateway.WithRoute("GET /x", "/x", nil)}, []string{`method "GET /x"`}},
-		{"route enabled without origins", []gateway.Option{gateway.WithRoute("GET", "/healthz", &corspb.Policy{MaxAgeSeconds: new(uint32(5))})}, []string{"route GET /healthz: allow_origins"}},
-		{"route policy invalid", []gateway.Option{gateway.WithRoute("GET", "/healthz", &corspb.Policy{AllowOrigins: []string{"https://*.com"}})}, []string{`route GET /healthz: allow_origins[0] "https://*.com"`}},
+		{"route enabled without origins", []gateway.Option{gateway.WithRoute("GET", "/healthz", &corspb.Policy{MaxAgeSeconds: new(uint32(5))})}, []string{"gateway.WithRoute GET /healthz: allow_origins"}},
+		{"route policy invalid", []gateway.Option{gateway.WithRoute("GET", "/healthz", &corspb.Policy{AllowOrigins: []string{"https://*.com"}})}, []string{`gateway.WithRoute GET /healthz: allow_origins[0] "https://*.com"`}},
 		{"bad mode", []gateway.Option{gateway.WithUnescapingMode(runtime.UnescapingMode(9))}, []string{"WithUnescapingMode(9)"}},
 	}
 	for _, tt := range tests {
@@ -434,7 +435,7 @@ func TestWithRoute(t *testing.T) {
 // TestDefaultPolicy: WithOrigins makes PingService CORS-enabled, but
 // DeleteFlavor stays off (enabled: false).
 func TestDefaultPolicy(t *testing.T) {
-	mw, err := gateway.New(gateway.WithOrigins(admin))
+	mw, err := gateway.New(protocors.WithOrigins(admin))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +460,7 @@ func TestDefaultPolicy(t *testing.T) {
 
 func TestLoggerAndDebug(t *testing.T) {
 	var buf bytes.Buffer
-	mw, err := gateway.New(gateway.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))), gateway.WithDebug(true))
+	mw, err := gateway.New(protocors.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))), protocors.WithDebug(true))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package gateway_test
 
 import (
 	"bytes"
+	"github.com/protocors/protocors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -128,12 +129,12 @@ func TestAttackSimpleRequestCSRF(t *testing.T) {
 			headers: []string{"Content-Type", "application/json"}, status: 200, runs: 1},
 		{name: "form POST falling back to a GET RPC (safe method)", method: "POST", path: "/v1/icecream/vanilla", body: "a=b", rpc: "GetIceCream",
 			headers: []string{"Origin", "https://evil.example.net", "Sec-Fetch-Site", "cross-site", "Content-Type", "application/x-www-form-urlencoded"}, status: 200, runs: 1},
-		{name: "protection off", opts: []gateway.Option{gateway.WithCrossOriginProtection(false)}, method: "POST", path: restock, body: `{}`, rpc: "RestockIceCream",
+		{name: "protection off", opts: []gateway.Option{protocors.WithCrossOriginProtection(false)}, method: "POST", path: restock, body: `{}`, rpc: "RestockIceCream",
 			headers: []string{"Origin", pageOrigin, "Sec-Fetch-Site", "cross-site", "Content-Type", "text/plain"}, status: 200, runs: 1},
-		{name: "report only", opts: []gateway.Option{gateway.WithCrossOriginReportOnly(true)}, method: "POST", path: restock, body: `{}`, rpc: "RestockIceCream",
+		{name: "report only", opts: []gateway.Option{protocors.WithCrossOriginReportOnly(true)}, method: "POST", path: restock, body: `{}`, rpc: "RestockIceCream",
 			headers: []string{"Origin", pageOrigin, "Sec-Fetch-Site", "cross-site", "Content-Type", "text/plain"}, status: 200, runs: 1},
 		{name: "report only has no effect with the protection off",
-			opts:   []gateway.Option{gateway.WithCrossOriginProtection(false), gateway.WithCrossOriginReportOnly(true)},
+			opts:   []gateway.Option{protocors.WithCrossOriginProtection(false), protocors.WithCrossOriginReportOnly(true)},
 			method: "POST", path: restock, body: `{}`, rpc: "RestockIceCream",
 			headers: []string{"Origin", pageOrigin, "Sec-Fetch-Site", "cross-site", "Content-Type", "text/plain"}, status: 200, runs: 1},
 	}
@@ -160,7 +161,7 @@ func TestCrossOriginLogged(t *testing.T) {
 	routes := []secRoute{{"POST", "/v1/icecream/{flavor}:restock", "RestockIceCream", &corspb.Policy{AllowOrigins: []string{factoryOrigin}}}}
 	for _, report := range []bool{false, true} {
 		var buf bytes.Buffer
-		s := newSecServer(t, routes, gateway.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))), gateway.WithCrossOriginReportOnly(report))
+		s := newSecServer(t, routes, protocors.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))), protocors.WithCrossOriginReportOnly(report))
 		s.do("POST", "/v1/icecream/vanilla:restock", "{}", "Origin", pageOrigin, "Sec-Fetch-Site", "cross-site")
 		want := `msg="protocors: cross-origin request refused" route="POST /v1/icecream/{flavor}:restock" rpc="" path=/v1/icecream/vanilla:restock origin=https://app.example.com method=POST sec_fetch_site=cross-site`
 		if report {
@@ -231,7 +232,7 @@ func TestAttackFormDetection(t *testing.T) {
 		"APPLİCATION/X-WWW-FORM-URLENCODED", // U+0130 lower-cases to 'i'
 		"application/x-www-form-urlencoded\u2003",
 	} {
-		s := newSecServer(t, routes, gateway.WithCrossOriginProtection(false))
+		s := newSecServer(t, routes, protocors.WithCrossOriginProtection(false))
 		w := s.do("POST", "/v1/items/1", "a=b", "Origin", pageOrigin, "Content-Type", ct, "X-HTTP-Method-Override", "DELETE")
 		if s.ran("DeleteItem") != 1 {
 			t.Fatalf("%q: the mux did not run DeleteItem; the test no longer exercises the override", ct)

@@ -1,6 +1,7 @@
 package interceptor_test
 
 import (
+	"github.com/protocors/protocors"
 	"net/http"
 	"testing"
 
@@ -16,7 +17,7 @@ func TestConformance(t *testing.T) {
 	conformance.Run(t, conformance.Side{
 		Name: "connect",
 		New: func(files *protoregistry.Files, protect bool) (func(http.Handler) http.Handler, error) {
-			mw, err := interceptor.New(interceptor.WithFiles(files), interceptor.WithCrossOriginProtection(protect))
+			mw, err := interceptor.New(protocors.WithFiles(files), protocors.WithCrossOriginProtection(protect))
 			if err != nil {
 				return nil, err
 			}

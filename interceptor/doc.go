@@ -2,7 +2,7 @@
 // services (connectrpc.com/connect) as the protocors.v1 options in their
 // .proto files allow:
 //
-//	mw, err := interceptor.New(interceptor.WithOrigins("https://app.example.com"))
+//	mw, err := interceptor.New(protocors.WithOrigins("https://app.example.com"))
 //	if err != nil {
 //		log.Fatal(err) // every policy mistake, by descriptor, field and value
 //	}
@@ -26,10 +26,11 @@
 // # Routes and policies
 //
 // The procedure is the URL path, "/pkg.Service/Method"; its method
-// descriptor comes from the descriptor source ([WithFiles], by default
+// descriptor comes from the descriptor source (protocors.WithFiles, by default
 // protoregistry.GlobalFiles, which generated code fills when its package is
 // imported). [New] walks every service of that source, merges each method's
-// policy from the runtime default ([WithDefaultPolicy], [WithOrigins]), the
+// policy from the runtime default (protocors.WithDefaultPolicy,
+// protocors.WithOrigins), the
 // file, service and method options, validates all of them and compiles them
 // once. Requests to paths the table does not hold, and to methods with no
 // policy at any scope or with enabled: false, pass through untouched.
@@ -60,6 +61,24 @@
 //
 // When that leaves nothing, no Access-Control-Expose-Headers is sent.
 // An expose_headers of "*" is sent as "*" alone.
+//
+// # Cross-origin request protection
+//
+// A browser sends some cross-origin POSTs without a preflight. An unsafe
+// request that a browser marks cross-origin, to any procedure of the
+// descriptor source, from an origin the procedure's policy does not allow,
+// gets 403 before the handler (protocors.WithCrossOriginProtection).
+//
+// # Reading the code
+//
+// interceptor.go builds the middleware: [New] runs the shared pipeline of
+// internal/core over every procedure and keeps an entry per path. A request
+// enters at [Middleware.Handler] (handler.go), which looks the path up and
+// hands a preflight to Middleware.preflight and anything else to
+// Middleware.actual; it leaves through core.Engine.Preflight (answered
+// here), a 403 of the protection, or the wrapped handler after
+// core.Engine.Actual set the headers. mount.go holds [Middleware.Wrap] and
+// [Middleware.CheckService].
 //
 // # Placement
 //

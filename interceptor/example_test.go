@@ -2,6 +2,7 @@ package interceptor_test
 
 import (
 	"fmt"
+	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,7 +14,7 @@ import (
 func ExampleNew() {
 	// Origins are the deployment's part of the policy; New checks every
 	// policy it will serve, including these.
-	_, err := interceptor.New(interceptor.WithOrigins("https://app.example.com/"))
+	_, err := interceptor.New(protocors.WithOrigins("https://app.example.com/"))
 	fmt.Println(err)
 	// Output:
 	// protocors: runtime default: allow_origins[0] "https://app.example.com/": has a path or trailing slash: an origin is scheme://host[:port] only (drop "/")
@@ -47,7 +48,7 @@ func ExampleMiddleware_Wrap() {
 func ExampleMiddleware_Handler() {
 	// Annotated services follow their options; WithOrigins gives the
 	// others (here PingService) a policy too.
-	mw, err := interceptor.New(interceptor.WithOrigins("https://app.example.com"))
+	mw, err := interceptor.New(protocors.WithOrigins("https://app.example.com"))
 	if err != nil {
 		panic(err)
 	}

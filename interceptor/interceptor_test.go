@@ -3,6 +3,7 @@ package interceptor_test
 import (
 	"context"
 	"errors"
+	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -198,7 +199,7 @@ func TestConnectClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unprotected, err := interceptor.New(interceptor.WithCrossOriginProtection(false))
+	unprotected, err := interceptor.New(protocors.WithCrossOriginProtection(false))
 	if err != nil {
 		t.Fatal(err)
 	}

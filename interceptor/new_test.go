@@ -3,6 +3,7 @@ package interceptor_test
 import (
 	"bytes"
 	"errors"
+	"github.com/protocors/protocors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -106,7 +107,7 @@ func TestNewReportsEveryProblem(t *testing.T) {
 	}
 	for _, unknown := range []bool{false, true} {
 		t.Run(map[bool]string{false: "typed", true: "unknown fields"}[unknown], func(t *testing.T) {
-			_, err := interceptor.New(interceptor.WithFiles(badFiles(t, unknown)))
+			_, err := interceptor.New(protocors.WithFiles(badFiles(t, unknown)))
 			if err == nil {
 				t.Fatal("New accepted broken policies")
 			}
@@ -176,7 +177,7 @@ func TestRuntimeOptions(t *testing.T) {
 		{
 			name: "no policy anywhere passes through",
 			opts: func(t *testing.T) []interceptor.Option {
-				return []interceptor.Option{interceptor.WithFiles(pingFiles(t))}
+				return []interceptor.Option{protocors.WithFiles(pingFiles(t))}
 			},
 			origin:  appOrigin,
 			status:  http.StatusTeapot,
@@ -185,61 +186,61 @@ func TestRuntimeOptions(t *testing.T) {
 		{
 			name: "WithOrigins is a default policy",
 			opts: func(t *testing.T) []interceptor.Option {
-				return []interceptor.Option{interceptor.WithFiles(pingFiles(t)), interceptor.WithOrigins(appOrigin)}
+				return []interceptor.Option{protocors.WithFiles(pingFiles(t)), protocors.WithOrigins(appOrigin)}
 			},
 			origin: appOrigin, status: http.StatusNoContent,
 		},
 		{
 			name: "WithOrigins refuses other origins",
 			opts: func(t *testing.T) []interceptor.Option {
-				return []interceptor.Option{interceptor.WithFiles(pingFiles(t)), interceptor.WithOrigins(appOrigin)}
+				return []interceptor.Option{protocors.WithFiles(pingFiles(t)), protocors.WithOrigins(appOrigin)}
 			},
 			origin: evilOrigin, status: http.StatusForbidden,
 		},
 		{
 			name: "bad runtime origin",
 			opts: func(t *testing.T) []interceptor.Option {
-				return []interceptor.Option{interceptor.WithOrigins(appOrigin + "/")}
+				return []interceptor.Option{protocors.WithOrigins(appOrigin + "/")}
 			},
 			wantErr: `protocors: runtime default: allow_origins[0] "https://app.example.com/": `,
 		},
 		{
 			name:    "WithOrigins without origins",
-			opts:    func(t *testing.T) []interceptor.Option { return []interceptor.Option{interceptor.WithOrigins()} },
+			opts:    func(t *testing.T) []interceptor.Option { return []interceptor.Option{protocors.WithOrigins()} },
 			wantErr: "no origins given",
 		},
 		{
 			name:    "WithFiles(nil)",
-			opts:    func(t *testing.T) []interceptor.Option { return []interceptor.Option{interceptor.WithFiles(nil)} },
+			opts:    func(t *testing.T) []interceptor.Option { return []interceptor.Option{protocors.WithFiles(nil)} },
 			wantErr: "WithFiles(nil)",
 		},
 		{
 			name: "null origin refused by default",
 			opts: func(t *testing.T) []interceptor.Option {
-				return []interceptor.Option{interceptor.WithFiles(pingFiles(t)), interceptor.WithOrigins("null")}
+				return []interceptor.Option{protocors.WithFiles(pingFiles(t)), protocors.WithOrigins("null")}
 			},
 			wantErr: `allow_origins[0] "null"`,
 		},
 		{
 			name: "null origin allowed by option",
 			opts: func(t *testing.T) []interceptor.Option {
-				return []interceptor.Option{interceptor.WithFiles(pingFiles(t)), interceptor.WithOrigins("null"), interceptor.WithNullOriginAllowed()}
+				return []interceptor.Option{protocors.WithFiles(pingFiles(t)), protocors.WithOrigins("null"), protocors.WithNullOriginAllowed(true)}
 			},
 			origin: "null", status: http.StatusNoContent,
 		},
 		{
 			name: "insecure origin with credentials refused by default",
 			opts: func(t *testing.T) []interceptor.Option {
-				return []interceptor.Option{interceptor.WithFiles(pingFiles(t)),
-					interceptor.WithDefaultPolicy(&corspb.Policy{AllowOrigins: []string{"http://dev.example.com"}, AllowCredentials: proto.Bool(true)})}
+				return []interceptor.Option{protocors.WithFiles(pingFiles(t)),
+					protocors.WithDefaultPolicy(&corspb.Policy{AllowOrigins: []string{"http://dev.example.com"}, AllowCredentials: proto.Bool(true)})}
 			},
 			wantErr: `allow_origins[0] "http://dev.example.com"`,
 		},
 		{
 			name: "insecure origin with credentials allowed by option",
 			opts: func(t *testing.T) []interceptor.Option {
-				return []interceptor.Option{interceptor.WithFiles(pingFiles(t)), interceptor.WithInsecureOriginsAllowed(),
-					interceptor.WithDefaultPolicy(&corspb.Policy{AllowOrigins: []string{"http://dev.example.com"}, AllowCredentials: proto.Bool(true)})}
+				return []interceptor.Option{protocors.WithFiles(pingFiles(t)), protocors.WithInsecureOriginsAllowed(true),
+					protocors.WithDefaultPolicy(&corspb.Policy{AllowOrigins: []string{"http://dev.example.com"}, AllowCredentials: proto.Bool(true)})}
 			},
 			origin: "http://dev.example.com", status: http.StatusNoContent,
 		},
@@ -270,8 +271,8 @@ func TestRuntimeOptions(t *testing.T) {
 func TestDefaultPolicyAndOrigins(t *testing.T) {
 	def := &corspb.Policy{AllowOrigins: []string{"https://other.example.com"}, AllowCredentials: proto.Bool(true), MaxAgeSeconds: proto.Uint32(60)}
 	orders := [][]interceptor.Option{
-		{interceptor.WithFiles(pingFiles(t)), interceptor.WithDefaultPolicy(def), interceptor.WithOrigins(appOrigin)},
-		{interceptor.WithOrigins(appOrigin), interceptor.WithDefaultPolicy(def), interceptor.WithFiles(pingFiles(t))},
+		{protocors.WithFiles(pingFiles(t)), protocors.WithDefaultPolicy(def), protocors.WithOrigins(appOrigin)},
+		{protocors.WithOrigins(appOrigin), protocors.WithDefaultPolicy(def), protocors.WithFiles(pingFiles(t))},
 	}
 	for i, opts := range orders {
 		mw, err := interceptor.New(opts...)
@@ -296,7 +297,7 @@ func TestDefaultPolicyAndOrigins(t *testing.T) {
 // annotated test services: annotations win for their scope, enabled: false
 // still disables, and unannotated services get the default.
 func TestOriginsDefaultWithAnnotations(t *testing.T) {
-	mw, err := interceptor.New(interceptor.WithOrigins("https://admin.example.com"))
+	mw, err := interceptor.New(protocors.WithOrigins("https://admin.example.com"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +321,7 @@ func TestOriginsDefaultWithAnnotations(t *testing.T) {
 
 func TestLogger(t *testing.T) {
 	var buf bytes.Buffer
-	mw, err := interceptor.New(interceptor.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+	mw, err := interceptor.New(protocors.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +358,7 @@ func TestLogger(t *testing.T) {
 
 func TestDebug(t *testing.T) {
 	for _, debug := range []bool{false, true} {
-		mw, err := interceptor.New(interceptor.WithDebug(debug))
+		mw, err := interceptor.New(protocors.WithDebug(debug))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -384,7 +385,7 @@ func TestDebug(t *testing.T) {
 }
 
 func TestWrapUnknownServicePanics(t *testing.T) {
-	mw, err := interceptor.New(interceptor.WithFiles(pingFiles(t)))
+	mw, err := interceptor.New(protocors.WithFiles(pingFiles(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +399,7 @@ func TestWrapUnknownServicePanics(t *testing.T) {
 			if !ok {
 				t.Fatalf("Wrap of an unknown service: recovered %v, want an error", v)
 			}
-			for _, w := range []string{"protocors.test.v1.FlavorService", "import", "interceptor.WithFiles"} {
+			for _, w := range []string{"protocors.test.v1.FlavorService", "import", "protocors.WithFiles"} {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("panic %q does not mention %q", err, w)
 				}
@@ -420,7 +421,7 @@ func TestWrapUnknownServicePanics(t *testing.T) {
 	}
 	// A service registered after New: its policies were never read.
 	late := pingFiles(t)
-	mwLate, err := interceptor.New(interceptor.WithFiles(late))
+	mwLate, err := interceptor.New(protocors.WithFiles(late))
 	if err != nil {
 		t.Fatal(err)
 	}

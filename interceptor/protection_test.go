@@ -2,6 +2,7 @@ package interceptor_test
 
 import (
 	"bytes"
+	"github.com/protocors/protocors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -76,11 +77,11 @@ func TestCrossOriginReportOnlyAndLog(t *testing.T) {
 		log  string
 	}{
 		{nil, false, `msg="protocors: cross-origin request refused" procedure=/protocors.test.v1.PingService/Ping origin=https://evil.example.net method=POST sec_fetch_site=cross-site`},
-		{[]interceptor.Option{interceptor.WithCrossOriginReportOnly(true)}, true, `msg="protocors: cross-origin request would be refused (report only)" procedure=/protocors.test.v1.PingService/Ping`},
-		{[]interceptor.Option{interceptor.WithCrossOriginProtection(false)}, true, ""},
+		{[]interceptor.Option{protocors.WithCrossOriginReportOnly(true)}, true, `msg="protocors: cross-origin request would be refused (report only)" procedure=/protocors.test.v1.PingService/Ping`},
+		{[]interceptor.Option{protocors.WithCrossOriginProtection(false)}, true, ""},
 	} {
 		var buf bytes.Buffer
-		mw, err := interceptor.New(append(tt.opts, interceptor.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))...)
+		mw, err := interceptor.New(append(tt.opts, protocors.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -97,7 +97,7 @@ func handler(missingOrigins bool) func(context.Context, check.ResponseWriter, ch
 		}
 		fd := file.ProtoreflectFileDescriptor()
 		for _, f := range findings(fd, opts) {
-			if isMissingOrigins(f.problem) != missingOrigins {
+			if (f.problem.Kind == core.KindMissingOrigins) != missingOrigins {
 				continue
 			}
 			loc := []check.AddAnnotationOption{check.WithMessage(strings.TrimPrefix(f.problem.Error(), "protocors: "))}
@@ -120,12 +120,6 @@ func originOptions(o option.Options) (core.OriginOptions, error) {
 	}
 	opts.AllowInsecure, err = option.GetBoolValue(o, allowInsecureOption)
 	return opts, err
-}
-
-// isMissingOrigins reports whether p is "enabled, but no scope lists an
-// origin": the one problem a runtime default (WithOrigins) can fix.
-func isMissingOrigins(p *core.Problem) bool {
-	return p.Field == "allow_origins" && p.Value == ""
 }
 
 // finding is a problem and the source path of the option value it names.
@@ -159,7 +153,7 @@ func findings(fd protoreflect.FileDescriptor, opts core.OriginOptions) []finding
 				continue
 			}
 			seen[k] = true
-			d, ok := scopes[p.Name]
+			d, ok := scopes[p.Descriptor]
 			field := p.Field
 			if !ok {
 				// Set in another file (an imported file's policy): point at
@@ -167,7 +161,7 @@ func findings(fd protoreflect.FileDescriptor, opts core.OriginOptions) []finding
 				d, field = fallback, ""
 			}
 			path := inspect.PolicyPath(d, field)
-			if isMissingOrigins(p) {
+			if p.Kind == core.KindMissingOrigins {
 				path = inspect.DescriptorPath(d)
 			}
 			out = append(out, finding{problem: p, path: path})

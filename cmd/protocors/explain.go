@@ -103,9 +103,9 @@ func newReport(img *inspect.Image, o *options) report {
 			}
 		}
 		if err := core.Validate(&e, opts).Err(); err != nil {
-			var ps core.Problems
+			var ps *core.Error
 			if errors.As(err, &ps) {
-				for _, p := range ps {
+				for _, p := range ps.Problems {
 					rr.Problems = append(rr.Problems, p.Error())
 				}
 			}

@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
+	"github.com/protocors/protocors/gateway"
+	"github.com/protocors/protocors/interceptor"
 	"github.com/protocors/protocors/internal/core"
 	"github.com/protocors/protocors/internal/inspect"
 )
@@ -151,26 +155,51 @@ func load(name string) (*inspect.Image, error) {
 	return img, nil
 }
 
-// validate returns every problem New would report for the image, sorted and
-// deduplicated, and counts the RPCs and those with CORS enabled.
+// validate returns every problem interceptor.New and gateway.New report
+// for the image with the same options, sorted and deduplicated (each
+// middleware's New is the pipeline: nothing here can disagree with it), and
+// counts the RPCs and those with CORS enabled.
 func validate(img *inspect.Image, o *options) (problems []error, rpcs, enabled int) {
-	r := core.Resolver{Default: o.defaultPolicy()}
-	opts := o.originOptions()
-	ps := core.ValidateDefault(r.Default, opts)
-	for _, md := range img.Methods() {
-		rpcs++
-		e := r.Resolve(md)
-		if e.Enabled {
-			enabled++
-		}
-		ps = append(ps, core.Validate(&e, opts)...)
+	opts := []protocors.Option{
+		protocors.WithFiles(img.Files),
+		protocors.WithNullOriginAllowed(o.allowNull),
+		protocors.WithInsecureOriginsAllowed(o.allowInsecure),
 	}
-	if err := ps.Err(); err != nil {
-		var sorted core.Problems
-		if errors.As(err, &sorted) {
-			for _, p := range sorted {
+	if o.origins != nil {
+		opts = append(opts, protocors.WithOrigins(o.origins...))
+	}
+	seen := map[string]bool{}
+	collect := func(err error) {
+		var cfg *protocors.Error
+		if !errors.As(err, &cfg) {
+			if err != nil && !seen[err.Error()] {
+				seen[err.Error()] = true
+				problems = append(problems, err)
+			}
+			return
+		}
+		for _, p := range cfg.Problems {
+			if !seen[p.Error()] {
+				seen[p.Error()] = true
 				problems = append(problems, p)
 			}
+		}
+	}
+	_, err := interceptor.New(opts...)
+	collect(err)
+	gwOpts := make([]gateway.Option, len(opts))
+	for i, opt := range opts {
+		gwOpts[i] = opt
+	}
+	_, err = gateway.New(gwOpts...)
+	collect(err)
+	slices.SortFunc(problems, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+
+	r := core.Resolver{Default: o.defaultPolicy()}
+	for _, md := range img.Methods() {
+		rpcs++
+		if r.Resolve(md).Enabled {
+			enabled++
 		}
 	}
 	return problems, rpcs, enabled

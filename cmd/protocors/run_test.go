@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -16,8 +17,12 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
+	"github.com/protocors/protocors/gateway"
+	"github.com/protocors/protocors/interceptor"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
+	"github.com/protocors/protocors/internal/inspect"
 	"github.com/protocors/protocors/internal/route"
 )
 
@@ -353,4 +358,60 @@ func TestMissingImport(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "imports acme/v1/missing.proto, which the descriptor set lacks") {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
+}
+
+// TestCheckReportsWhatNewReports feeds one broken image to check,
+// interceptor.New and gateway.New: check must print every problem either
+// New reports (a google.api.http template error only the gateway sees, a
+// policy error both see), and nothing else.
+func TestCheckReportsWhatNewReports(t *testing.T) {
+	set := badSet(&corspb.Policy{AllowOrigins: []string{"https://*.amazonaws.com", "null"}}, &corspb.Policy{AllowHeaders: []string{"bad header"}})
+	// A second binding whose template does not parse.
+	mo := set.File[0].Service[0].Method[0].Options
+	proto.SetExtension(mo, annotations.E_Http, &annotations.HttpRule{
+		Pattern: &annotations.HttpRule_Post{Post: "/v1/call"}, Body: "*",
+		AdditionalBindings: []*annotations.HttpRule{{Pattern: &annotations.HttpRule_Get{Get: "/v1/{unterminated"}}},
+	})
+	path := writeSet(t, "broken.binpb", set)
+	img, err := inspect.ReadImage(mustRead(t, path), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	_, errConnect := interceptor.New(protocors.WithFiles(img.Files))
+	_, errGateway := gateway.New(protocors.WithFiles(img.Files))
+	for _, err := range []error{errConnect, errGateway} {
+		var cfg *protocors.Error
+		if !errors.As(err, &cfg) {
+			t.Fatalf("New: %v, want a *protocors.Error", err)
+		}
+		for _, p := range cfg.Problems {
+			want[p.Error()] = true
+		}
+	}
+	if !want[`protocors: bad.v1.BadService.Call: google.api.http "/v1/{unterminated": invalid path template "/v1/{unterminated": unterminated variable segment: unterminated`] {
+		t.Errorf("gateway.New does not report the template: %v", errGateway)
+	}
+	code, stdout, _ := runCmd("check", path)
+	got := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		got[line] = true
+	}
+	if code != 1 || len(got) != len(want) {
+		t.Errorf("check exit %d, %d lines, want 1 and %d:\n%s", code, len(got), len(want), stdout)
+	}
+	for p := range want {
+		if !got[p] {
+			t.Errorf("check does not print %q", p)
+		}
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

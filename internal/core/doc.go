@@ -11,7 +11,7 @@
 // Nothing here imports connect-go or grpc-gateway: the middlewares turn
 // their routes into a [Config] per RPC, compile it once (an [Interner]
 // shares equal ones), and per request call [ReadRequest], then
-// [Policy.Preflight] or [Policy.Actual].
+// [Engine.Preflight] or [Engine.Actual].
 //
 // The protocol follows the WHATWG Fetch standard's CORS protocol:
 // https://fetch.spec.whatwg.org/#http-cors-protocol

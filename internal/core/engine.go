@@ -24,13 +24,15 @@ type Config struct {
 	// MaxAge is Access-Control-Max-Age in seconds; negative omits it.
 	MaxAge int
 	// Debug answers refused preflights in a way that makes the browser's
-	// console name the check that failed (see Policy.Preflight).
+	// console name the check that failed (see Engine.Preflight).
 	Debug bool
 }
 
-// Policy runs the CORS protocol for routes sharing one effective policy.
+// Engine runs the CORS protocol for the routes that share one effective
+// policy: the compiled form of a [Config] (the protocors.v1.Policy of an RPC
+// after merging, plus its protocol headers).
 // It is immutable after Compile and safe for concurrent use.
-type Policy struct {
+type Engine struct {
 	origins     originMatcher
 	anyOrigin   bool // "*" without credentials: the answer is the same for every origin
 	credentials bool
@@ -41,17 +43,27 @@ type Policy struct {
 	debug       bool
 }
 
-// Compile precomputes everything the request path needs. c must already
-// have passed validation; Compile reports only what it cannot represent.
-func Compile(c Config) (*Policy, error) {
-	p := &Policy{credentials: c.Credentials, debug: c.Debug}
+// Compile checks c's origins and precomputes everything the request path
+// needs. The middlewares validate whole policies first ([Validate]) and
+// compile through an [Interner], which cannot fail; Compile is for a
+// Config built by hand.
+func Compile(c Config) (*Engine, error) {
+	for _, o := range c.Origins {
+		if _, err := ParseOrigin(o, c.OriginOptions); err != nil {
+			return nil, &Problem{Field: "allow_origins", Value: o, Message: err.Error(), Kind: kindOf(err, KindOrigin)}
+		}
+	}
+	return compile(c), nil
+}
+
+// compile builds the Engine of a validated Config: every origin parses.
+func compile(c Config) *Engine {
+	p := &Engine{credentials: c.Credentials, debug: c.Debug}
 	patterns := make([]originPattern, 0, len(c.Origins))
 	for _, o := range c.Origins {
-		op, err := ParseOrigin(o, c.OriginOptions)
-		if err != nil {
-			return nil, &Problem{Field: "allow_origins", Value: o, Msg: err.Error()}
+		if op, err := ParseOrigin(o, c.OriginOptions); err == nil {
+			patterns = append(patterns, op)
 		}
-		patterns = append(patterns, op)
 	}
 	p.origins = newOriginMatcher(patterns)
 	p.anyOrigin = p.origins.any && !c.Credentials
@@ -69,20 +81,20 @@ func Compile(c Config) (*Policy, error) {
 	if c.MaxAge >= 0 {
 		p.maxAge = strconv.Itoa(c.MaxAge)
 	}
-	return p, nil
+	return p
 }
 
 // AnyOrigin reports whether the policy answers every origin alike ("*"
 // without credentials).
-func (p *Policy) AnyOrigin() bool { return p.anyOrigin }
+func (p *Engine) AnyOrigin() bool { return p.anyOrigin }
 
 // AllowsOrigin reports whether a request with this single Origin value
 // would be granted.
-func (p *Policy) AllowsOrigin(origin string) bool { return p.origins.match(origin) }
+func (p *Engine) AllowsOrigin(origin string) bool { return p.origins.match(origin) }
 
 // headerAllowed reports whether a requested header name (any case) may be
 // sent.
-func (p *Policy) headerAllowed(name string) bool {
+func (p *Engine) headerAllowed(name string) bool {
 	if p.headers.has(name) {
 		return true
 	}
@@ -150,7 +162,7 @@ const (
 
 // Request is what the CORS protocol reads of an HTTP request, looked up
 // once: the middlewares classify the request and route it with these values,
-// then hand them to [Policy.Preflight] or [Policy.Actual].
+// then hand them to [Engine.Preflight] or [Engine.Actual].
 type Request struct {
 	// Origin is the request's Origin when it has exactly one; "" otherwise
 	// (absent, or several lines, which no browser sends).
@@ -193,7 +205,7 @@ func (q *Request) IsPreflight() bool { return q.preflight }
 func (q *Request) Origins() []string { return q.origins }
 
 // Answer is what a middleware found for a preflight it matched to a route
-// under a policy: what [Policy.Preflight] writes besides the policy's own
+// under a policy: what [Engine.Preflight] writes besides the policy's own
 // grants.
 type Answer struct {
 	// Methods is the Access-Control-Allow-Methods value; "" when the route
@@ -211,7 +223,7 @@ type Answer struct {
 // Check reports whether the preflight q passes this policy's origin and
 // request-header checks, without writing anything or allocating. The
 // middlewares use it to ask the other RPCs a request could reach.
-func (p *Policy) Check(q *Request) Outcome {
+func (p *Engine) Check(q *Request) Outcome {
 	if !p.origins.match(q.Origin) {
 		return Outcome{OriginNotAllowed, q.Origin}
 	}
@@ -226,15 +238,15 @@ func (p *Policy) Check(q *Request) Outcome {
 }
 
 // Credentials reports whether the policy allows credentials.
-func (p *Policy) Credentials() bool { return p.credentials }
+func (p *Engine) Credentials() bool { return p.credentials }
 
 // Preflight answers the preflight q, which the middleware matched to a route
 // under this policy, as a says.
 //
 // On success it writes 204 with the CORS headers; on refusal, 403 and no
 // CORS headers at all, allocating nothing. With Debug set, a refusal for a
-// method or header is answered as [Policy.Refuse] does.
-func (p *Policy) Preflight(w http.ResponseWriter, q *Request, a Answer) Outcome {
+// method or header is answered as [Engine.Refuse] does.
+func (p *Engine) Preflight(w http.ResponseWriter, q *Request, a Answer) Outcome {
 	o := q.Origin
 	if !p.origins.match(o) {
 		w.WriteHeader(http.StatusForbidden)
@@ -314,7 +326,7 @@ func (p *Policy) Preflight(w http.ResponseWriter, q *Request, a Answer) Outcome 
 // refused header, Allow-Methods (methods) and the requested headers this
 // policy allows. Browsers check the method first, then the headers, and
 // name the first that fails.
-func (p *Policy) Refuse(w http.ResponseWriter, q *Request, out Outcome, methods string) Outcome {
+func (p *Engine) Refuse(w http.ResponseWriter, q *Request, out Outcome, methods string) Outcome {
 	if !p.debug || out.Reason == OriginNotAllowed || !p.origins.match(q.Origin) {
 		w.WriteHeader(http.StatusForbidden)
 		return out
@@ -341,7 +353,7 @@ func (p *Policy) Refuse(w http.ResponseWriter, q *Request, out Outcome, methods 
 
 // allowedSubset lists the requested header names this policy allows, for
 // debug answers only. The input was bounded by scanRequestHeaders first.
-func (p *Policy) allowedSubset(lines []string) string {
+func (p *Engine) allowedSubset(lines []string) string {
 	var out []string
 	for _, line := range lines {
 		for _, el := range strings.Split(line, ",") {
@@ -361,7 +373,7 @@ func (p *Policy) allowedSubset(lines []string) string {
 // A request without Origin gets Vary: Origin (the answer depends on it),
 // except under an any-origin policy, whose Allow-Origin: * goes on every
 // response.
-func (p *Policy) Actual(h http.Header, q *Request, expose string) bool {
+func (p *Engine) Actual(h http.Header, q *Request, expose string) bool {
 	if p.anyOrigin {
 		n := 1
 		if expose != "" {

@@ -14,7 +14,7 @@ func readReq(r *http.Request) *core.Request {
 	return &q
 }
 
-func mustCompile(t testing.TB, c core.Config) *core.Policy {
+func mustCompile(t testing.TB, c core.Config) *core.Engine {
 	t.Helper()
 	p, err := core.Compile(c)
 	if err != nil {

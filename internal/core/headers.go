@@ -154,7 +154,7 @@ type requestedHeaders struct {
 // the first name p refuses, which it returns. bad reports a malformed
 // element (not a token) or more than maxRequestedHeaders names. Work is
 // linear in the input, and nothing is allocated.
-func scanRequestHeaders(lines []string, p *Policy) (rh requestedHeaders, refused string, bad bool) {
+func scanRequestHeaders(lines []string, p *Engine) (rh requestedHeaders, refused string, bad bool) {
 	canonical := len(lines) == 1
 	prev := ""
 	empties, cursor := 0, 0

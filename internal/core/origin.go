@@ -51,7 +51,7 @@ func ParseOrigin(s string, opts OriginOptions) (originPattern, error) {
 		return p, nil
 	case "null":
 		if !opts.AllowNull {
-			return p, errors.New(`the "null" origin is shared by every sandboxed frame and local file, so allowing it allows them all; give the option that allows it if that is intended`)
+			return p, &kindError{KindNullOrigin, `the "null" origin is shared by every sandboxed frame and local file, so allowing it allows them all; give the option that allows it if that is intended`}
 		}
 		p.exact = s
 		return p, nil
@@ -143,14 +143,14 @@ func ParseOrigin(s string, opts OriginOptions) (originPattern, error) {
 // wildcard still covers the other names under the wildcard rule.
 func checkWildcardBase(base string) error {
 	if publicSuffix(base) == base {
-		return fmt.Errorf("too broad: %q is a public suffix, so the pattern would allow sites of anyone who registers a name under it", base)
+		return &kindError{KindWildcard, fmt.Sprintf("too broad: %q is a public suffix, so the pattern would allow sites of anyone who registers a name under it", base)}
 	}
 	if ps, ok := longerSuffixes()[base]; ok {
 		what := "the public suffix"
 		if strings.HasPrefix(ps, "*.") {
 			what = "the public suffixes"
 		}
-		return fmt.Errorf("the wildcard covers hosts under %s %q, where anyone can register a site; list the origins you own", what, ps)
+		return &kindError{KindWildcard, fmt.Sprintf("the wildcard covers hosts under %s %q, where anyone can register a site; list the origins you own", what, ps)}
 	}
 	return nil
 }
@@ -231,10 +231,10 @@ var longerSuffixes = sync.OnceValue(func() map[string]string {
 // Check reports problems of the pattern that depend on the rest of the policy.
 func (p originPattern) checkCredentials(opts OriginOptions) error {
 	if p.any {
-		return errors.New(`"*" cannot be used with allow_credentials: browsers refuse it; list the origins`)
+		return &kindError{KindCredentials, `"*" cannot be used with allow_credentials: browsers refuse it; list the origins`}
 	}
 	if p.plainHTTP && !p.loopback && !opts.AllowInsecure {
-		return errors.New("plain http:// origin with allow_credentials: anyone on the network path can impersonate it; use https://, or give the option that allows insecure origins")
+		return &kindError{KindInsecureOrigin, "plain http:// origin with allow_credentials: anyone on the network path can impersonate it; use https://, or give the option that allows insecure origins"}
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ import (
 // refusedByProtection is the verdict the middlewares reach for a request to
 // a route under p: refused when the method is unsafe, the origin is not
 // granted, and the browser marked the request cross-origin.
-func refusedByProtection(p *core.Policy, r *http.Request) bool {
+func refusedByProtection(p *core.Engine, r *http.Request) bool {
 	q := core.ReadRequest(r)
 	return !core.SafeMethod(r.Method) && !p.AllowsOrigin(q.Origin) && core.CrossOrigin(r)
 }

@@ -1,8 +1,6 @@
 package core
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
 
 	"google.golang.org/protobuf/proto"
@@ -11,10 +9,8 @@ import (
 	"github.com/protocors/protocors/corspb"
 )
 
-// Settings are the runtime options both middlewares take (WithFiles,
-// WithDefaultPolicy, WithOrigins, WithNullOriginAllowed,
-// WithInsecureOriginsAllowed, WithLogger, WithDebug,
-// WithCrossOriginProtection, WithCrossOriginReportOnly).
+// Settings are the runtime options, as the With... functions of package
+// protocors (both middlewares) and package gateway (gateway only) set them.
 type Settings struct {
 	Files         *protoregistry.Files
 	Default       *corspb.Policy
@@ -27,6 +23,26 @@ type Settings struct {
 	// protection; see Protection.
 	ProtectionOff bool
 	ReportOnly    bool
+
+	// Gateway holds the options only gateway.New takes.
+	Gateway GatewaySettings
+}
+
+// GatewaySettings are the gateway-only options: what the grpc-gateway mux
+// cannot show the middleware.
+type GatewaySettings struct {
+	Mode           int // runtime.UnescapingMode
+	NoFallback     bool
+	NoOverride     bool
+	StrictWildcard bool
+	Routes         []ExtraRoute
+	Order          []string
+}
+
+// ExtraRoute is a route given with gateway.WithRoute.
+type ExtraRoute struct {
+	Method, Template string
+	Policy           *corspb.Policy
 }
 
 // Protection returns the protection mode the options ask for: on unless
@@ -47,26 +63,28 @@ func NewSettings() Settings {
 	return Settings{Files: protoregistry.GlobalFiles}
 }
 
-// DefaultPolicy checks the settings given to package pkg and returns the
-// runtime default policy (a copy of Default, with Origins as its
-// allow_origins), nil for none, and the problems of that policy. The error
-// is for options that make no sense at all.
-func (s *Settings) DefaultPolicy(pkg string) (*corspb.Policy, Problems, error) {
+// defaultPolicy returns the runtime default policy (a copy of Default, with
+// Origins as its allow_origins), nil for none, and the problems of the
+// options that make it.
+func (s *Settings) defaultPolicy() (*corspb.Policy, Problems) {
+	var ps Problems
 	if s.Files == nil {
-		return nil, nil, fmt.Errorf("protocors: %s.WithFiles(nil): pass a registry, or omit the option to use protoregistry.GlobalFiles", pkg)
+		ps = append(ps, &Problem{Field: "protocors.WithFiles(nil)", Kind: KindOption,
+			Message: "pass a registry, or omit the option to use protoregistry.GlobalFiles"})
 	}
 	if s.OriginsSet && len(s.Origins) == 0 {
-		return nil, nil, errors.New("protocors: " + pkg + ".WithOrigins(): no origins given; omit the option to serve only the RPCs whose proto options list origins")
+		ps = append(ps, &Problem{Field: "protocors.WithOrigins()", Kind: KindOption,
+			Message: "no origins given: omit the option to serve only the RPCs whose proto options list origins"})
 	}
 	var def *corspb.Policy
 	if s.Default != nil {
 		def = proto.CloneOf(s.Default)
 	}
-	if s.OriginsSet {
+	if s.OriginsSet && len(s.Origins) > 0 {
 		if def == nil {
 			def = &corspb.Policy{}
 		}
 		def.AllowOrigins = append([]string(nil), s.Origins...)
 	}
-	return def, ValidateDefault(def, s.OriginOptions), nil
+	return def, append(ps, ValidateDefault(def, s.OriginOptions)...)
 }

@@ -13,77 +13,6 @@ import (
 // the preflight cache lower still (Chromium: 2 hours, Firefox: 1 day).
 const MaxMaxAge = 86400
 
-// Problem is one thing wrong with a policy, named by the descriptor (or the
-// runtime default) that set the offending field.
-type Problem struct {
-	// Name is the full name of the descriptor whose option set the field
-	// (a method, service, or file path), or "runtime default".
-	Name string
-	// Field is the Policy field, with an index for list elements:
-	// "allow_origins[1]".
-	Field string
-	// Value is the offending value, "" when the problem is an absence.
-	Value string
-	// Msg says what is wrong and how to fix it.
-	Msg string
-}
-
-func (p *Problem) Error() string {
-	var b strings.Builder
-	b.WriteString("protocors: ")
-	if p.Name != "" {
-		b.WriteString(p.Name)
-		b.WriteString(": ")
-	}
-	b.WriteString(p.Field)
-	if p.Value != "" {
-		fmt.Fprintf(&b, " %q", p.Value)
-	}
-	b.WriteString(": ")
-	b.WriteString(p.Msg)
-	return b.String()
-}
-
-// Problems is every problem found in a set of policies. Its Error lists one
-// per line.
-type Problems []*Problem
-
-func (ps Problems) Error() string {
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = p.Error()
-	}
-	return strings.Join(lines, "\n")
-}
-
-// Unwrap lets errors.As find each *Problem.
-func (ps Problems) Unwrap() []error {
-	errs := make([]error, len(ps))
-	for i, p := range ps {
-		errs[i] = p
-	}
-	return errs
-}
-
-// Err returns nil for no problems, else the problems, sorted and without
-// duplicates (a service-level mistake is reported once, not per method).
-func (ps Problems) Err() error {
-	if len(ps) == 0 {
-		return nil
-	}
-	seen := make(map[string]bool)
-	out := make(Problems, 0, len(ps))
-	for _, p := range ps {
-		k := p.Error()
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, p)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Error() < out[j].Error() })
-	return out
-}
-
 // Validate checks the effective policy of an enabled method and returns
 // every problem, each attributed to the scope that set the field.
 func Validate(e *Effective, opts OriginOptions) Problems {
@@ -93,27 +22,28 @@ func Validate(e *Effective, opts OriginOptions) Problems {
 	var ps Problems
 	pol := e.Policy
 	at := func(field int) string { return e.SourceName(field) }
-	add := func(field int, name string, value, msg string) {
-		ps = append(ps, &Problem{Name: at(field), Field: name, Value: value, Msg: msg})
+	add := func(kind Kind, field int, name string, value, msg string) {
+		ps = append(ps, &Problem{Descriptor: at(field), Field: name, Value: value, Message: msg, Kind: kind})
 	}
 	creds := pol.GetAllowCredentials()
 	withCreds := func() string { return " [with allow_credentials (set by " + at(FieldAllowCredentials) + ")]" }
 	if len(pol.AllowOrigins) == 0 {
 		ps = append(ps, &Problem{
-			Name:  e.Names[ScopeMethod],
-			Field: "allow_origins",
-			Msg:   "CORS is enabled but no scope lists an origin: set allow_origins in the proto options, or pass the deployment's origins with WithOrigins",
+			Descriptor: e.Names[ScopeMethod],
+			Field:      "allow_origins",
+			Message:    "CORS is enabled but no scope lists an origin: set allow_origins in the proto options, or pass the deployment's origins with WithOrigins",
+			Kind:       KindMissingOrigins,
 		})
 	}
 	for i, o := range pol.AllowOrigins {
 		p, err := ParseOrigin(o, opts)
 		if err != nil {
-			add(FieldAllowOrigins, elem("allow_origins", i), o, err.Error())
+			add(kindOf(err, KindOrigin), FieldAllowOrigins, elem("allow_origins", i), o, err.Error())
 			continue
 		}
 		if creds {
 			if err := p.checkCredentials(opts); err != nil {
-				ps = append(ps, &Problem{Name: innermost(e, FieldAllowOrigins, FieldAllowCredentials), Field: elem("allow_origins", i), Value: o, Msg: err.Error() + withCreds()})
+				ps = append(ps, &Problem{Descriptor: innermost(e, FieldAllowOrigins, FieldAllowCredentials), Field: elem("allow_origins", i), Value: o, Message: err.Error() + withCreds(), Kind: kindOf(err, KindCredentials)})
 			}
 		}
 	}
@@ -124,21 +54,21 @@ func Validate(e *Effective, opts OriginOptions) Problems {
 			case h == "*":
 				if creds {
 					msg := `"*" cannot be used with allow_credentials: browsers take it as a literal name then; list the headers`
-					ps = append(ps, &Problem{Name: innermost(e, field, FieldAllowCredentials), Field: name(), Value: h, Msg: msg + withCreds()})
+					ps = append(ps, &Problem{Descriptor: innermost(e, field, FieldAllowCredentials), Field: name(), Value: h, Message: msg + withCreds(), Kind: KindCredentials})
 				}
 			case !IsToken(h):
-				add(field, name(), h, "not a valid header name (RFC 9110 token)")
+				add(KindHeader, field, name(), h, "not a valid header name (RFC 9110 token)")
 			case len(h) > maxHeaderNameLen:
-				add(field, name(), h, fmt.Sprintf("header name longer than %d bytes", maxHeaderNameLen))
+				add(KindHeader, field, name(), h, fmt.Sprintf("header name longer than %d bytes", maxHeaderNameLen))
 			case isExpose && (strings.EqualFold(h, "Set-Cookie") || strings.EqualFold(h, "Set-Cookie2")):
-				add(field, name(), h, "browsers never let a page read Set-Cookie, whatever the server says; remove it")
+				add(KindHeader, field, name(), h, "browsers never let a page read Set-Cookie, whatever the server says; remove it")
 			}
 		}
 	}
 	checkNames(FieldAllowHeaders, "allow_headers", pol.AllowHeaders, false)
 	checkNames(FieldExposeHeaders, "expose_headers", pol.ExposeHeaders, true)
 	if pol.MaxAgeSeconds != nil && pol.GetMaxAgeSeconds() > MaxMaxAge {
-		add(FieldMaxAgeSeconds, "max_age_seconds", fmt.Sprint(pol.GetMaxAgeSeconds()), fmt.Sprintf("above %d (one day); browsers cap it anyway (Chromium at 7200)", MaxMaxAge))
+		add(KindMaxAge, FieldMaxAgeSeconds, "max_age_seconds", fmt.Sprint(pol.GetMaxAgeSeconds()), fmt.Sprintf("above %d (one day); browsers cap it anyway (Chromium at 7200)", MaxMaxAge))
 	}
 	return ps
 }
@@ -167,7 +97,7 @@ func ValidateDefault(p *corspb.Policy, opts OriginOptions) Problems {
 	var ps Problems
 	for i, o := range p.AllowOrigins {
 		if _, err := ParseOrigin(o, opts); err != nil {
-			ps = append(ps, &Problem{Name: "runtime default", Field: fmt.Sprintf("allow_origins[%d]", i), Value: o, Msg: err.Error()})
+			ps = append(ps, &Problem{Descriptor: "runtime default", Field: fmt.Sprintf("allow_origins[%d]", i), Value: o, Message: err.Error(), Kind: kindOf(err, KindOrigin)})
 		}
 	}
 	return ps
@@ -212,14 +142,14 @@ func (c *Config) key() string {
 	return b.String()
 }
 
-// Interner compiles Configs, sharing one *Policy between equal ones, so
+// Interner compiles Configs, sharing one *Engine between equal ones, so
 // routes can compare their answers by pointer and a large registry compiles
 // each distinct policy once. Methods that inherit their lists from the same
 // scope share the slices, so most lookups are by identity and only the
 // first of each kind computes the content key.
 type Interner struct {
-	byIdentity map[identity]*Policy
-	byContent  map[string]*Policy
+	byIdentity map[identity]*Engine
+	byContent  map[string]*Engine
 }
 
 // identity is a Config by the slices it points to.
@@ -242,26 +172,24 @@ func idOf(l []string) listID {
 	return listID{&l[0], len(l)}
 }
 
-// Compile returns the shared compiled policy for c.
-func (in *Interner) Compile(c Config) (*Policy, error) {
+// Compile returns the shared Engine for c, which must have passed
+// validation.
+func (in *Interner) Compile(c Config) *Engine {
 	if in.byIdentity == nil {
-		in.byIdentity = make(map[identity]*Policy)
-		in.byContent = make(map[string]*Policy)
+		in.byIdentity = make(map[identity]*Engine)
+		in.byContent = make(map[string]*Engine)
 	}
 	id := identity{idOf(c.Origins), idOf(c.AllowHeaders), idOf(c.ProtocolHeaders),
 		c.Credentials, c.OriginOptions.AllowNull, c.OriginOptions.AllowInsecure, c.Debug, c.MaxAge}
 	if p := in.byIdentity[id]; p != nil {
-		return p, nil
+		return p
 	}
 	k := c.key()
 	p := in.byContent[k]
 	if p == nil {
-		var err error
-		if p, err = Compile(c); err != nil {
-			return nil, err
-		}
+		p = compile(c)
 		in.byContent[k] = p
 	}
 	in.byIdentity[id] = p
-	return p, nil
+	return p
 }

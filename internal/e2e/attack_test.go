@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/protocors/protocors"
 	"net/http"
 	"strings"
 	"sync"
@@ -49,7 +50,7 @@ func startAttackAPI(t *testing.T, s *suite, routes ...attackRoute) *attackAPI {
 	a := &attackAPI{runs: map[string]*atomic.Int32{}}
 	mux := runtime.NewServeMux()
 	// No descriptors: the routes are the HandlePath ones alone.
-	opts := []gateway.Option{gateway.WithFiles(new(protoregistry.Files))}
+	opts := []gateway.Option{protocors.WithFiles(new(protoregistry.Files))}
 	for _, r := range routes {
 		n := new(atomic.Int32)
 		a.runs[r.name] = n

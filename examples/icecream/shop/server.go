@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/protocors/protocors"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -123,19 +124,17 @@ func (s *Servers) Shutdown(ctx context.Context) error {
 // APIHandler is the API: the Connect handlers and the grpc-gateway mux, each
 // behind its protocors middleware, authorizing origins.
 func APIHandler(store *Store, origins []string, logger *slog.Logger, debug bool) (http.Handler, error) {
-	connectCORS, err := interceptor.New(
-		interceptor.WithOrigins(origins...),
-		interceptor.WithLogger(logger),
-		interceptor.WithDebug(debug),
+	// The deployment's options, once for both middlewares.
+	shared := protocors.WithOptions(
+		protocors.WithOrigins(origins...),
+		protocors.WithLogger(logger),
+		protocors.WithDebug(debug),
 	)
+	connectCORS, err := interceptor.New(shared)
 	if err != nil {
 		return nil, err
 	}
-	gatewayCORS, err := gateway.New(
-		gateway.WithOrigins(origins...),
-		gateway.WithLogger(logger),
-		gateway.WithDebug(debug),
-	)
+	gatewayCORS, err := gateway.New(shared)
 	if err != nil {
 		return nil, err
 	}

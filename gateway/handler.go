@@ -1,0 +1,239 @@
+package gateway
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/protocors/protocors/internal/core"
+	"github.com/protocors/protocors/internal/route"
+)
+
+// Handler returns mux behind the middleware. This is where every request
+// enters:
+//   - a preflight goes to [Middleware.planPreflight], which finds every
+//     route at the path and decides; [Middleware.answerPreflight] writes the
+//     answer, or the mux gets the request where no route there has CORS;
+//   - any other request goes to [Middleware.actual], which finds the route
+//     the mux will run (method override and form fallback included),
+//     decorates the response with its policy, and refuses what the
+//     cross-origin request protection refuses; then the mux runs.
+func (m *Middleware) Handler(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := core.ReadRequest(r)
+		if q.IsPreflight() {
+			plan := m.planPreflight(r, &q)
+			if plan.engine == nil {
+				mux.ServeHTTP(w, r)
+				return
+			}
+			m.answerPreflight(w, r, &q, &plan)
+			return
+		}
+		if m.actual(w, r, &q) {
+			mux.ServeHTTP(w, r)
+		}
+	})
+}
+
+// overrideHeader is the header grpc-gateway's mux reads to run another
+// method's handler for a form POST; Access-Control-Request-Headers names it
+// in lower case.
+const overrideHeader = "x-http-method-override"
+
+// preflightPlan is what the middleware decided about a preflight.
+type preflightPlan struct {
+	// asked is the route of the requested method at the path, nil for none.
+	asked *entry
+	// engine answers the preflight; nil lets the mux answer (no route at
+	// the path has CORS).
+	engine *core.Engine
+	// answer is what engine grants when the request passes its checks.
+	answer core.Answer
+	// refused is set when the preflight is refused for a reason the engine
+	// alone cannot see (another RPC at the path).
+	refused core.Outcome
+}
+
+// planPreflight decides a preflight with every RPC the browser could reach
+// with what it grants, not only the route of the requested method:
+//   - a form POST carrying X-HTTP-Method-Override runs the handler of the
+//     method it names, so granting that header to a POST needs every RPC at
+//     the path to allow the request;
+//   - a browser caches header grants for any method at the URL and never
+//     preflights GET, HEAD or POST, so where another RPC at the path that
+//     the page could then reach would refuse the requested headers, the
+//     answer is made uncacheable (Access-Control-Max-Age: 0).
+func (m *Middleware) planPreflight(r *http.Request, q *core.Request) preflightPlan {
+	p, ok := route.NewPath(r, m.mode)
+	if !ok {
+		return preflightPlan{}
+	}
+	// The route of each method at this path (m.methods order).
+	var buf [8]*entry
+	at := buf[:0]
+	var plan preflightPlan
+	for _, meth := range m.methods {
+		e := m.lookup(meth, &p)
+		at = append(at, e)
+		if meth == q.Method {
+			plan.asked = e
+		}
+	}
+	if plan.asked == nil || plan.asked.engine == nil {
+		// The requested method has no CORS-enabled route here. If another
+		// method does, the browser is asking about this resource: refuse it
+		// under that route's policy (so WithDebug and WithLogger apply)
+		// rather than let the mux answer 404 or 405.
+		for _, e := range at {
+			if e != nil && e.engine != nil {
+				plan.engine = e.engine
+				return plan // answer.Methods "": refused
+			}
+		}
+		return plan
+	}
+	e := plan.asked
+	plan.engine = e.engine
+	var verified uint
+	for i, s := range e.siblings {
+		for j, meth := range m.methods {
+			if meth == s {
+				if o := at[j]; o != nil && o.engine == e.engine {
+					verified |= 1 << i
+				}
+				break
+			}
+		}
+	}
+	plan.answer.Methods = e.allowMethods(verified)
+	if e.engine.Check(q).Reason != core.Allowed {
+		return plan // the engine refuses it on its own
+	}
+	override := !m.noFallback && !m.noOverride && q.RequestsHeader(overrideHeader)
+	if !override && !q.RequestsHeaders() {
+		return plan // only the method is granted, and only for e
+	}
+	for _, o := range at {
+		if o == nil || o == e || o.engine == e.engine {
+			continue
+		}
+		allows := o.engine != nil && o.engine.Check(q).Reason == core.Allowed &&
+			(!e.engine.Credentials() || o.engine.Credentials())
+		if allows {
+			continue
+		}
+		if override && q.Method == http.MethodPost {
+			// The form POST this preflight grants can run o.
+			plan.refused = core.Outcome{Reason: core.HeaderNotAllowed, Value: overrideHeader}
+			return plan
+		}
+		// Could the page reach o without a preflight once this answer is
+		// cached? Always for GET, HEAD and POST; for other methods when o's
+		// policy grants the method to this origin; for any method through a
+		// cached override grant.
+		if override || o.method == http.MethodGet || o.method == http.MethodHead || o.method == http.MethodPost ||
+			o.engine != nil && o.engine.AllowsOrigin(q.Origin) {
+			plan.answer.Uncacheable = true
+		}
+	}
+	return plan
+}
+
+// answerPreflight writes the answer planPreflight decided, and logs a
+// refusal.
+func (m *Middleware) answerPreflight(w http.ResponseWriter, r *http.Request, q *core.Request, plan *preflightPlan) {
+	var out core.Outcome
+	if plan.refused.Reason != core.Allowed {
+		out = plan.engine.Refuse(w, q, plan.refused, plan.answer.Methods)
+	} else {
+		out = plan.engine.Preflight(w, q, plan.answer)
+	}
+	if out.Reason == core.Allowed || m.logger == nil {
+		return
+	}
+	route, rpc := "", ""
+	if e := plan.asked; e != nil {
+		route, rpc = e.method+" "+e.template, e.rpc
+	}
+	m.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
+		slog.String("route", route),
+		slog.String("rpc", rpc),
+		slog.String("path", r.URL.Path),
+		slog.String("origin", strings.Join(q.Origins(), ", ")),
+		slog.String("method", q.Method),
+		slog.String("reason", out.Reason.String()),
+		slog.String("value", out.Value),
+	)
+}
+
+// actual decorates the response to a request that is not a preflight with
+// the policy of the route the mux will run, and reports whether the request
+// may reach the mux: false when the cross-origin request protection refused
+// it (the 403 is written).
+func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, q *core.Request) bool {
+	e := m.actualEntry(r)
+	if e == nil {
+		return true // no handler will run: the mux answers 400, 404 or 405
+	}
+	granted := false
+	if e.engine != nil {
+		granted = e.engine.Actual(w.Header(), q, e.expose)
+	}
+	// The method that counts is the RPC's: after the mux's method override
+	// and form fallback, not the request line's.
+	if granted || m.protection == core.ProtectionOff || core.SafeMethod(e.method) || !core.CrossOrigin(r) {
+		return true
+	}
+	if m.logger != nil {
+		msg := "protocors: cross-origin request refused"
+		if m.protection == core.ProtectionReportOnly {
+			msg = "protocors: cross-origin request would be refused (report only)"
+		}
+		m.logger.LogAttrs(r.Context(), slog.LevelInfo, msg,
+			slog.String("route", e.method+" "+e.template),
+			slog.String("rpc", e.rpc),
+			slog.String("path", r.URL.Path),
+			slog.String("origin", strings.Join(q.Origins(), ", ")),
+			slog.String("method", r.Method),
+			slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")),
+		)
+	}
+	if m.protection == core.ProtectionReportOnly {
+		return true
+	}
+	core.RefuseCrossOrigin(w)
+	return false
+}
+
+// lookup returns the route the mux runs for method at p, or nil.
+func (m *Middleware) lookup(method string, p *route.Path) *entry {
+	if id, res := m.table.Lookup(method, p); res == route.Found {
+		return m.entries[id]
+	}
+	return nil
+}
+
+// actualEntry returns the route whose handler the mux will run for r, with
+// the mux's X-HTTP-Method-Override and form POST to GET fallback, or nil.
+func (m *Middleware) actualEntry(r *http.Request) *entry {
+	p, ok := route.NewPath(r, m.mode)
+	if !ok {
+		return nil
+	}
+	method := r.Method
+	form := !m.noFallback && method == http.MethodPost && isForm(r.Header)
+	if form && !m.noOverride {
+		if v := r.Header["X-Http-Method-Override"]; len(v) > 0 && v[0] != "" {
+			method = upper(v[0])
+		}
+	}
+	id, res := m.table.Lookup(method, &p)
+	switch {
+	case res == route.Found:
+		return m.entries[id]
+	case res == route.NotFound && form && method == http.MethodPost:
+		return m.lookup(http.MethodGet, &p)
+	}
+	return nil
+}

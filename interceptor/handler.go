@@ -1,0 +1,118 @@
+package interceptor
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/protocors/protocors/internal/core"
+)
+
+// grpcContentTypePrefix also covers application/grpc-web.
+const grpcContentTypePrefix = "application/grpc"
+
+// Handler returns next behind the middleware: put it in front of a mux of
+// Connect handlers (or one handler). This is where every request enters.
+// Requests for procedures with a CORS policy are answered (preflights) or
+// decorated (everything else) before next runs. Unsafe cross-origin
+// requests to any procedure of the descriptor source from an origin its
+// policy does not allow are refused (see protocors.WithCrossOriginProtection);
+// all other requests reach next untouched.
+func (m *Middleware) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e := m.entries[r.URL.Path]
+		if e == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		q := core.ReadRequest(r)
+		if q.IsPreflight() {
+			if e.engine == nil {
+				next.ServeHTTP(w, r)
+				return
+			}
+			m.preflight(w, r, &q, e)
+			return
+		}
+		if !m.actual(w, r, &q, e) {
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// preflight answers a preflight for a CORS-enabled procedure: POST always,
+// GET where Connect GET is allowed.
+func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, q *core.Request, e *entry) {
+	methods := ""
+	switch q.Method {
+	case http.MethodPost:
+		methods = e.allowMethods
+	case http.MethodGet:
+		if e.get {
+			methods = e.allowMethods
+		}
+	}
+	out := e.engine.Preflight(w, q, core.Answer{Methods: methods})
+	if out.Reason != core.Allowed && m.logger != nil {
+		m.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
+			slog.String("procedure", e.procedure),
+			slog.String("origin", strings.Join(q.Origins(), ", ")),
+			slog.String("method", q.Method),
+			slog.String("reason", out.Reason.String()),
+			slog.String("value", out.Value),
+		)
+	}
+}
+
+// actual decorates the response to a request that is not a preflight, and
+// reports whether the request may reach the handler: false when the
+// cross-origin request protection refused it (the 403 is written).
+func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, q *core.Request, e *entry) bool {
+	granted := false
+	if e.engine != nil {
+		// The exposed headers depend on the protocol; look only when they
+		// can be sent.
+		expose := ""
+		if q.Origin != "" || e.engine.AnyOrigin() {
+			expose = e.expose(r)
+		}
+		granted = e.engine.Actual(w.Header(), q, expose)
+	}
+	if granted || m.protection == core.ProtectionOff || core.SafeMethod(r.Method) || !core.CrossOrigin(r) {
+		return true
+	}
+	if m.logger != nil {
+		msg := "protocors: cross-origin request refused"
+		if m.protection == core.ProtectionReportOnly {
+			msg = "protocors: cross-origin request would be refused (report only)"
+		}
+		m.logger.LogAttrs(r.Context(), slog.LevelInfo, msg,
+			slog.String("procedure", e.procedure),
+			slog.String("origin", strings.Join(q.Origins(), ", ")),
+			slog.String("method", r.Method),
+			slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")),
+		)
+	}
+	if m.protection == core.ProtectionReportOnly {
+		return true
+	}
+	core.RefuseCrossOrigin(w)
+	return false
+}
+
+// expose returns the Access-Control-Expose-Headers value for r, which
+// depends on the protocol. A GET is always the Connect protocol (Connect
+// GET); other requests are gRPC-Web or gRPC by their Content-Type.
+func (e *entry) expose(r *http.Request) string {
+	if r.Method != http.MethodGet {
+		if ct := r.Header["Content-Type"]; len(ct) > 0 && hasPrefixFold(ct[0], grpcContentTypePrefix) {
+			return e.exposeGRPC
+		}
+	}
+	return e.exposeOther
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}

@@ -1,0 +1,103 @@
+package core
+
+import (
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/protocors/protocors/corspb"
+)
+
+// Pipeline is the one way from a descriptor source to compiled engines,
+// shared by both middlewares (and, through their New, by the protocors
+// command): it reads the settings, walks the services, resolves each
+// method's policy through its scopes, validates it, and compiles it into an
+// [Engine] shared with every method whose configuration is equal. Problems
+// accumulate; [Pipeline.Err] returns them all at the end, so one error names
+// every mistake.
+type Pipeline struct {
+	settings *Settings
+	resolver Resolver
+	interner Interner
+	problems Problems
+}
+
+// NewPipeline starts a pipeline over the settings s. The options' own
+// mistakes (WithFiles(nil), an empty WithOrigins, a bad default origin) are
+// its first problems.
+func NewPipeline(s *Settings) *Pipeline {
+	def, ps := s.defaultPolicy()
+	return &Pipeline{settings: s, resolver: Resolver{Default: def}, problems: ps}
+}
+
+// Default is the runtime default policy (WithDefaultPolicy and
+// WithOrigins), nil for none.
+func (p *Pipeline) Default() Layer {
+	return Layer{Scope: ScopeDefault, Policy: p.resolver.Default}
+}
+
+// Services returns every service of the descriptor source, the files in
+// path order and each file's services in declaration order.
+func (p *Pipeline) Services() []protoreflect.ServiceDescriptor {
+	if p.settings.Files == nil {
+		return nil
+	}
+	var files []protoreflect.FileDescriptor
+	p.settings.Files.RangeFiles(func(fd protoreflect.FileDescriptor) bool {
+		files = append(files, fd)
+		return true
+	})
+	slices.SortFunc(files, func(a, b protoreflect.FileDescriptor) int { return strings.Compare(a.Path(), b.Path()) })
+	var out []protoreflect.ServiceDescriptor
+	for _, fd := range files {
+		for i := 0; i < fd.Services().Len(); i++ {
+			out = append(out, fd.Services().Get(i))
+		}
+	}
+	return out
+}
+
+// Method resolves md's effective policy and validates it. ok reports
+// whether the method is CORS-enabled and its policy valid, so it can be
+// compiled; problems are kept for Err.
+func (p *Pipeline) Method(md protoreflect.MethodDescriptor) (eff *Effective, ok bool) {
+	e := p.resolver.Resolve(md)
+	return p.check(&e)
+}
+
+// Route merges a policy given at run time for a route the descriptors do not
+// show (gateway.WithRoute) over the default, as a method option, and
+// validates it like Method.
+func (p *Pipeline) Route(name string, policy *corspb.Policy) (eff *Effective, ok bool) {
+	e := Merge(p.Default(), Layer{Scope: ScopeMethod, Name: name, Policy: policy})
+	return p.check(&e)
+}
+
+func (p *Pipeline) check(e *Effective) (*Effective, bool) {
+	if !e.Enabled {
+		return e, false
+	}
+	ps := Validate(e, p.settings.OriginOptions)
+	p.problems = append(p.problems, ps...)
+	return e, len(ps) == 0
+}
+
+// Config is the configuration of a valid effective policy with the
+// protocol's own request headers always allowed.
+func (p *Pipeline) Config(e *Effective, protocolHeaders []string) Config {
+	c := ConfigOf(e, p.settings.OriginOptions, protocolHeaders)
+	c.Debug = p.settings.Debug
+	return c
+}
+
+// Compile returns the Engine for c, shared with every equal Config compiled
+// by this pipeline. c comes from Config, so compiling cannot fail.
+func (p *Pipeline) Compile(c Config) *Engine { return p.interner.Compile(c) }
+
+// Problem records a problem found outside the policies (a route template, an
+// option).
+func (p *Pipeline) Problem(pr *Problem) { p.problems = append(p.problems, pr) }
+
+// Err returns every problem found so far as one *Error, or nil.
+func (p *Pipeline) Err() error { return p.problems.Err() }

@@ -25,7 +25,7 @@ type Option interface {
 type option func(*core.Settings)
 
 func (o option) ApplyTo(s *core.Settings) { o(s) }
-func (option) shared()                   {}
+func (option) shared()                    {}
 
 // WithOptions composes options into one, so a program can build the
 // deployment's options once and give the same value to both middlewares:

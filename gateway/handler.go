@@ -180,30 +180,21 @@ func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, q *core.Requ
 	if e.engine != nil {
 		granted = e.engine.Actual(w.Header(), q, e.expose)
 	}
-	// The method that counts is the RPC's: after the mux's method override
-	// and form fallback, not the request line's.
-	if granted || m.protection == core.ProtectionOff || core.SafeMethod(e.method) || !core.CrossOrigin(r) {
-		return true
-	}
-	if m.logger != nil {
-		msg := "protocors: cross-origin request refused"
-		if m.protection == core.ProtectionReportOnly {
-			msg = "protocors: cross-origin request would be refused (report only)"
-		}
-		m.logger.LogAttrs(r.Context(), slog.LevelInfo, msg,
+	// The method that counts is the RPC's (e.method): after the mux's
+	// method override and form fallback, not the request line's.
+	v := core.Judge(m.protection, r, e.method, granted)
+	if v != core.Pass && m.logger != nil {
+		core.LogCrossOrigin(m.logger, r, q, v,
 			slog.String("route", e.method+" "+e.template),
 			slog.String("rpc", e.rpc),
 			slog.String("path", r.URL.Path),
-			slog.String("origin", strings.Join(q.Origins(), ", ")),
-			slog.String("method", r.Method),
-			slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")),
 		)
 	}
-	if m.protection == core.ProtectionReportOnly {
-		return true
+	if v == core.Refuse {
+		core.RefuseCrossOrigin(w)
+		return false
 	}
-	core.RefuseCrossOrigin(w)
-	return false
+	return true
 }
 
 // lookup returns the route the mux runs for method at p, or nil.

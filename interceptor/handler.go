@@ -79,26 +79,15 @@ func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, q *core.Requ
 		}
 		granted = e.engine.Actual(w.Header(), q, expose)
 	}
-	if granted || m.protection == core.ProtectionOff || core.SafeMethod(r.Method) || !core.CrossOrigin(r) {
-		return true
+	v := core.Judge(m.protection, r, r.Method, granted)
+	if v != core.Pass && m.logger != nil {
+		core.LogCrossOrigin(m.logger, r, q, v, slog.String("procedure", e.procedure))
 	}
-	if m.logger != nil {
-		msg := "protocors: cross-origin request refused"
-		if m.protection == core.ProtectionReportOnly {
-			msg = "protocors: cross-origin request would be refused (report only)"
-		}
-		m.logger.LogAttrs(r.Context(), slog.LevelInfo, msg,
-			slog.String("procedure", e.procedure),
-			slog.String("origin", strings.Join(q.Origins(), ", ")),
-			slog.String("method", r.Method),
-			slog.String("sec_fetch_site", r.Header.Get("Sec-Fetch-Site")),
-		)
+	if v == core.Refuse {
+		core.RefuseCrossOrigin(w)
+		return false
 	}
-	if m.protection == core.ProtectionReportOnly {
-		return true
-	}
-	core.RefuseCrossOrigin(w)
-	return false
+	return true
 }
 
 // expose returns the Access-Control-Expose-Headers value for r, which

@@ -1,8 +1,10 @@
 package core
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 )
 
 // Cross-origin request protection. CORS only decides what a page may read:
@@ -125,4 +127,44 @@ var crossOriginBody = []byte("protocors: cross-origin request refused: the CORS 
 func RefuseCrossOrigin(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusForbidden)
 	_, _ = w.Write(crossOriginBody)
+}
+
+// Verdict is what the protection decided for a request.
+type Verdict uint8
+
+const (
+	// Pass: the request may reach the handler.
+	Pass Verdict = iota
+	// Refuse: answer 403 (RefuseCrossOrigin) and log.
+	Refuse
+	// Report: let it through, and log that it would have been refused.
+	Report
+)
+
+// Judge applies the protection in mode to r, whose RPC binds method (for
+// the gateway, after method override and form fallback) and whose origin
+// the RPC's policy granted or not.
+func Judge(mode Protection, r *http.Request, method string, granted bool) Verdict {
+	if granted || mode == ProtectionOff || SafeMethod(method) || !CrossOrigin(r) {
+		return Pass
+	}
+	if mode == ProtectionReportOnly {
+		return Report
+	}
+	return Refuse
+}
+
+// LogCrossOrigin logs a request the protection refused (v Refuse) or would
+// have refused (v Report), with the attributes that name its route.
+func LogCrossOrigin(logger *slog.Logger, r *http.Request, q *Request, v Verdict, route ...slog.Attr) {
+	msg := "protocors: cross-origin request refused"
+	if v == Report {
+		msg = "protocors: cross-origin request would be refused (report only)"
+	}
+	attrs := append(route,
+		slog.String("origin", strings.Join(q.Origins(), ", ")),
+		slog.String("method", r.Method),
+		slog.String("sec_fetch_site", r.Header.Get(hSecFetchSite)),
+	)
+	logger.LogAttrs(r.Context(), slog.LevelInfo, msg, attrs...)
 }

@@ -35,4 +35,5 @@ const (
 	KindRoute          = core.KindRoute          // a google.api.http rule or gateway route that does not parse
 	KindAmbiguousRoute = core.KindAmbiguousRoute // overlapping routes of two services under different policies
 	KindOption         = core.KindOption         // a runtime option given a value that makes no sense
+	KindOriginSet      = core.KindOriginSet      // an origin set name that is invalid or not bound with WithOriginSet
 )

@@ -77,6 +77,22 @@ func WithOrigins(origins ...string) Option {
 	})
 }
 
+// WithOriginSet binds the members of the origin set name: the origins the
+// proto options mean where they say allow_origin_sets: ["name"]. Sets are
+// how a proto names groups of hosts ("admin", "partner") whose members
+// differ per deployment. Members are written like allow_origins entries and
+// validated the same way; several calls for one name add up. An enabled RPC
+// that names a set no option binds fails New, naming the RPC and the set;
+// a set bound to no origins allows nobody.
+func WithOriginSet(name string, origins ...string) Option {
+	return option(func(s *core.Settings) {
+		if s.OriginOptions.Sets == nil {
+			s.OriginOptions.Sets = make(map[string][]string)
+		}
+		s.OriginOptions.Sets[name] = append(s.OriginOptions.Sets[name], origins...)
+	})
+}
+
 // WithNullOriginAllowed, with allow true, accepts the origin "null" in
 // allow_origins. Pages in sandboxed iframes, file: URLs and some redirects
 // send Origin: null, so allowing it allows all of them at once; New refuses

@@ -17,6 +17,8 @@
 // (protocors.v1.method). For each field, the innermost scope that sets it wins;
 // a repeated field set at an inner scope replaces the outer list rather than
 // adding to it, so a method can narrow the origins of its service.
+// allow_origins and allow_origin_sets merge as one group: the innermost scope
+// that sets either supplies both.
 //
 // A method with no policy at any scope gets no CORS handling at all.
 //
@@ -71,6 +73,10 @@ type Policy struct {
 	// never normalized into a match. Plain http:// origins other than loopback
 	// are refused together with allow_credentials unless the runtime option
 	// that allows them is given.
+	//
+	// allow_origins and allow_origin_sets merge as one group: the innermost
+	// scope that sets either of them supplies both, so a method that names its
+	// own origins or sets replaces its service's.
 	AllowOrigins []string `protobuf:"bytes,2,rep,name=allow_origins,json=allowOrigins,proto3" json:"allow_origins,omitempty"`
 	// Request headers the page may send beyond the CORS-safelisted ones and the
 	// RPC protocol's own headers (Content-Type, Connect-Protocol-Version,
@@ -95,8 +101,17 @@ type Policy struct {
 	// the browser's default applies (5 seconds in the Fetch standard). 0 asks
 	// the browser not to cache.
 	MaxAgeSeconds *uint32 `protobuf:"varint,6,opt,name=max_age_seconds,json=maxAgeSeconds,proto3,oneof" json:"max_age_seconds,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Names of origin sets whose members the deployment supplies at run time
+	// (WithOriginSet(name, origins...)), so a proto can say "the admin
+	// console's origins" while staging and production bind different hosts.
+	// The effective origins are allow_origins plus the members of every set
+	// named here. A name is 1 to 64 characters: lower-case letters, digits,
+	// '_' and '-', starting with a letter ("admin", "partner-portal"). A set
+	// named by a CORS-enabled RPC and not bound at run time fails New.
+	// Merged together with allow_origins (see there).
+	AllowOriginSets []string `protobuf:"bytes,7,rep,name=allow_origin_sets,json=allowOriginSets,proto3" json:"allow_origin_sets,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Policy) Reset() {
@@ -171,6 +186,13 @@ func (x *Policy) GetMaxAgeSeconds() uint32 {
 	return 0
 }
 
+func (x *Policy) GetAllowOriginSets() []string {
+	if x != nil {
+		return x.AllowOriginSets
+	}
+	return nil
+}
+
 var file_protocors_v1_cors_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.FileOptions)(nil),
@@ -229,14 +251,15 @@ var File_protocors_v1_cors_proto protoreflect.FileDescriptor
 
 const file_protocors_v1_cors_proto_rawDesc = "" +
 	"\n" +
-	"\x17protocors/v1/cors.proto\x12\fprotocors.v1\x1a google/protobuf/descriptor.proto\"\xad\x02\n" +
+	"\x17protocors/v1/cors.proto\x12\fprotocors.v1\x1a google/protobuf/descriptor.proto\"\xd9\x02\n" +
 	"\x06Policy\x12\x1d\n" +
 	"\aenabled\x18\x01 \x01(\bH\x00R\aenabled\x88\x01\x01\x12#\n" +
 	"\rallow_origins\x18\x02 \x03(\tR\fallowOrigins\x12#\n" +
 	"\rallow_headers\x18\x03 \x03(\tR\fallowHeaders\x12%\n" +
 	"\x0eexpose_headers\x18\x04 \x03(\tR\rexposeHeaders\x120\n" +
 	"\x11allow_credentials\x18\x05 \x01(\bH\x01R\x10allowCredentials\x88\x01\x01\x12+\n" +
-	"\x0fmax_age_seconds\x18\x06 \x01(\rH\x02R\rmaxAgeSeconds\x88\x01\x01B\n" +
+	"\x0fmax_age_seconds\x18\x06 \x01(\rH\x02R\rmaxAgeSeconds\x88\x01\x01\x12*\n" +
+	"\x11allow_origin_sets\x18\a \x03(\tR\x0fallowOriginSetsB\n" +
 	"\n" +
 	"\b_enabledB\x14\n" +
 	"\x12_allow_credentialsB\x12\n" +

@@ -24,6 +24,11 @@ type OriginOptions struct {
 	// AllowInsecure permits plain http:// origins other than loopback
 	// together with credentials.
 	AllowInsecure bool
+	// Sets are the origin sets bound at run time (WithOriginSet), by name.
+	// nil: the sets a policy names are not checked against bindings (a lint
+	// of the protos alone); non-nil: every set an enabled policy names must
+	// be bound, and its members count as the policy's origins.
+	Sets map[string][]string
 }
 
 // originPattern is one parsed allow_origins entry.

@@ -44,6 +44,9 @@ const (
 	KindAmbiguousRoute
 	// KindOption: a runtime option was given a value that makes no sense.
 	KindOption
+	// KindOriginSet: a policy names an origin set that is not a valid name
+	// or is not bound at run time.
+	KindOriginSet
 )
 
 func (k Kind) String() string {
@@ -70,6 +73,8 @@ func (k Kind) String() string {
 		return "ambiguous route"
 	case KindOption:
 		return "option"
+	case KindOriginSet:
+		return "origin set"
 	}
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }

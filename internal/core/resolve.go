@@ -46,7 +46,8 @@ const (
 	FieldExposeHeaders    = 4
 	FieldAllowCredentials = 5
 	FieldMaxAgeSeconds    = 6
-	numFields             = 7
+	FieldAllowOriginSets  = 7
+	numFields             = 8
 )
 
 // Effective is the policy of one method after merging every scope.
@@ -146,7 +147,7 @@ type Layer struct {
 
 // Merge merges layers, outermost first: for each field the last layer that
 // sets it wins, and a repeated field set (non-empty) replaces the outer
-// list. Enabled is true when some layer supplies a policy and the merged
+// list; allow_origins and allow_origin_sets count as one field. Enabled is true when some layer supplies a policy and the merged
 // enabled field is not false.
 func Merge(layers ...Layer) Effective {
 	var e Effective
@@ -162,9 +163,13 @@ func Merge(layers ...Layer) Effective {
 			merged.Enabled = proto.Bool(p.GetEnabled())
 			e.Sources[FieldEnabled] = l.Scope
 		}
-		if len(p.AllowOrigins) > 0 {
+		// allow_origins and allow_origin_sets are one group: the scope that
+		// sets either supplies both.
+		if len(p.AllowOrigins) > 0 || len(p.AllowOriginSets) > 0 {
 			merged.AllowOrigins = p.AllowOrigins
+			merged.AllowOriginSets = p.AllowOriginSets
 			e.Sources[FieldAllowOrigins] = l.Scope
+			e.Sources[FieldAllowOriginSets] = l.Scope
 		}
 		if len(p.AllowHeaders) > 0 {
 			merged.AllowHeaders = p.AllowHeaders

@@ -86,5 +86,11 @@ func (s *Settings) defaultPolicy() (*corspb.Policy, Problems) {
 		}
 		def.AllowOrigins = append([]string(nil), s.Origins...)
 	}
+	if s.OriginOptions.Sets == nil {
+		// New checks every set a policy names against the bindings, and
+		// none were given.
+		s.OriginOptions.Sets = map[string][]string{}
+	}
+	ps = append(ps, ValidateSets(s.OriginOptions.Sets, s.OriginOptions)...)
 	return def, append(ps, ValidateDefault(def, s.OriginOptions)...)
 }

@@ -27,7 +27,7 @@ func Validate(e *Effective, opts OriginOptions) Problems {
 	}
 	creds := pol.GetAllowCredentials()
 	withCreds := func() string { return " [with allow_credentials (set by " + at(FieldAllowCredentials) + ")]" }
-	if len(pol.AllowOrigins) == 0 {
+	if len(pol.AllowOrigins) == 0 && len(pol.AllowOriginSets) == 0 {
 		ps = append(ps, &Problem{
 			Descriptor: e.Names[ScopeMethod],
 			Field:      "allow_origins",
@@ -44,6 +44,35 @@ func Validate(e *Effective, opts OriginOptions) Problems {
 		if creds {
 			if err := p.checkCredentials(opts); err != nil {
 				ps = append(ps, &Problem{Descriptor: innermost(e, FieldAllowOrigins, FieldAllowCredentials), Field: elem("allow_origins", i), Value: o, Message: err.Error() + withCreds(), Kind: kindOf(err, KindCredentials)})
+			}
+		}
+	}
+	for i, name := range pol.AllowOriginSets {
+		field := elem("allow_origin_sets", i)
+		if !ValidSetName(name) {
+			add(KindOriginSet, FieldAllowOriginSets, field, name, setNameRule)
+			continue
+		}
+		if opts.Sets == nil {
+			continue // bindings unknown: a lint of the protos alone
+		}
+		members, ok := opts.Sets[name]
+		if !ok {
+			ps = append(ps, &Problem{Descriptor: e.Names[ScopeMethod], Field: field, Value: name, Kind: KindOriginSet,
+				Message: fmt.Sprintf("origin set %q (named by %s) is not bound: give its origins at run time with protocors.WithOriginSet(%q, origins...)", name, at(FieldAllowOriginSets), name)})
+			continue
+		}
+		if !creds {
+			continue
+		}
+		// Members were checked on their own where they were bound; what
+		// only this RPC can tell is whether they go with credentials.
+		for _, o := range members {
+			if p, err := ParseOrigin(o, opts); err == nil {
+				if err := p.checkCredentials(opts); err != nil {
+					ps = append(ps, &Problem{Descriptor: innermost(e, FieldAllowOriginSets, FieldAllowCredentials), Field: field, Value: o, Kind: kindOf(err, KindCredentials),
+						Message: fmt.Sprintf("%s [member of origin set %q, bound with protocors.WithOriginSet]%s", err, name, withCreds())})
+				}
 			}
 		}
 	}
@@ -103,12 +132,82 @@ func ValidateDefault(p *corspb.Policy, opts OriginOptions) Problems {
 	return ps
 }
 
+// setNameRule says what an origin set name is.
+const setNameRule = "not an origin set name: 1 to 64 characters, lower-case letters, digits, '_' and '-', starting with a letter"
+
+// ValidSetName reports whether name can name an origin set: 1 to 64
+// characters, lower-case ASCII letters, digits, '_' and '-', starting with a
+// letter.
+func ValidSetName(name string) bool {
+	if name == "" || len(name) > 64 || name[0] < 'a' || name[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// Origins returns the effective origins of pol: its allow_origins, then the
+// members of each set it names, in order, each once. Sets not bound in
+// opts contribute nothing.
+func Origins(pol *corspb.Policy, opts OriginOptions) []string {
+	if len(pol.AllowOriginSets) == 0 {
+		return pol.AllowOrigins // shared, so equal policies intern by identity
+	}
+	seen := make(map[string]bool)
+	var out []string
+	add := func(o string) {
+		if !seen[o] {
+			seen[o] = true
+			out = append(out, o)
+		}
+	}
+	for _, o := range pol.AllowOrigins {
+		add(o)
+	}
+	for _, name := range pol.AllowOriginSets {
+		for _, o := range opts.Sets[name] {
+			add(o)
+		}
+	}
+	return out
+}
+
+// ValidateSets checks origin set bindings on their own: each name, and each
+// member as allow_origins would be checked. Credentials are checked per RPC
+// by Validate.
+func ValidateSets(sets map[string][]string, opts OriginOptions) Problems {
+	names := make([]string, 0, len(sets))
+	for name := range sets {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var ps Problems
+	for _, name := range names {
+		at := fmt.Sprintf("protocors.WithOriginSet(%q)", name)
+		if !ValidSetName(name) {
+			ps = append(ps, &Problem{Field: at, Kind: KindOption, Message: setNameRule})
+			continue
+		}
+		for i, o := range sets[name] {
+			if _, err := ParseOrigin(o, opts); err != nil {
+				ps = append(ps, &Problem{Descriptor: at, Field: elem("origins", i), Value: o, Message: err.Error(), Kind: kindOf(err, KindOrigin)})
+			}
+		}
+	}
+	return ps
+}
+
 // ConfigOf turns a validated effective policy into a Config, with the
 // protocol's own request headers always allowed.
 func ConfigOf(e *Effective, opts OriginOptions, protocolHeaders []string) Config {
 	pol := e.Policy
 	c := Config{
-		Origins:         pol.AllowOrigins,
+		Origins:         Origins(pol, opts),
 		OriginOptions:   opts,
 		Credentials:     pol.GetAllowCredentials(),
 		AllowHeaders:    pol.AllowHeaders,

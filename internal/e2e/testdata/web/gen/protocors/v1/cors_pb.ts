@@ -15,6 +15,8 @@
 // (protocors.v1.method). For each field, the innermost scope that sets it wins;
 // a repeated field set at an inner scope replaces the outer list rather than
 // adding to it, so a method can narrow the origins of its service.
+// allow_origins and allow_origin_sets merge as one group: the innermost scope
+// that sets either supplies both.
 //
 // A method with no policy at any scope gets no CORS handling at all.
 //
@@ -31,7 +33,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file protocors/v1/cors.proto.
  */
 export const file_protocors_v1_cors: GenFile = /*@__PURE__*/
-  fileDesc("Chdwcm90b2NvcnMvdjEvY29ycy5wcm90bxIMcHJvdG9jb3JzLnYxItgBCgZQb2xpY3kSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhUKDWFsbG93X29yaWdpbnMYAiADKAkSFQoNYWxsb3dfaGVhZGVycxgDIAMoCRIWCg5leHBvc2VfaGVhZGVycxgEIAMoCRIeChFhbGxvd19jcmVkZW50aWFscxgFIAEoCEgBiAEBEhwKD21heF9hZ2Vfc2Vjb25kcxgGIAEoDUgCiAEBQgoKCF9lbmFibGVkQhQKEl9hbGxvd19jcmVkZW50aWFsc0ISChBfbWF4X2FnZV9zZWNvbmRzOkgKBGZpbGUSHC5nb29nbGUucHJvdG9idWYuRmlsZU9wdGlvbnMYpMADIAEoCzIULnByb3RvY29ycy52MS5Qb2xpY3lSBGZpbGU6UQoHc2VydmljZRIfLmdvb2dsZS5wcm90b2J1Zi5TZXJ2aWNlT3B0aW9ucxilwAMgASgLMhQucHJvdG9jb3JzLnYxLlBvbGljeVIHc2VydmljZTpOCgZtZXRob2QSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucximwAMgASgLMhQucHJvdG9jb3JzLnYxLlBvbGljeVIGbWV0aG9kQi5aLGdpdGh1Yi5jb20vcHJvdG9jb3JzL3Byb3RvY29ycy9jb3JzcGI7Y29yc3BiYgZwcm90bzM", [file_google_protobuf_descriptor]);
+  fileDesc("Chdwcm90b2NvcnMvdjEvY29ycy5wcm90bxIMcHJvdG9jb3JzLnYxIvMBCgZQb2xpY3kSFAoHZW5hYmxlZBgBIAEoCEgAiAEBEhUKDWFsbG93X29yaWdpbnMYAiADKAkSFQoNYWxsb3dfaGVhZGVycxgDIAMoCRIWCg5leHBvc2VfaGVhZGVycxgEIAMoCRIeChFhbGxvd19jcmVkZW50aWFscxgFIAEoCEgBiAEBEhwKD21heF9hZ2Vfc2Vjb25kcxgGIAEoDUgCiAEBEhkKEWFsbG93X29yaWdpbl9zZXRzGAcgAygJQgoKCF9lbmFibGVkQhQKEl9hbGxvd19jcmVkZW50aWFsc0ISChBfbWF4X2FnZV9zZWNvbmRzOkgKBGZpbGUSHC5nb29nbGUucHJvdG9idWYuRmlsZU9wdGlvbnMYpMADIAEoCzIULnByb3RvY29ycy52MS5Qb2xpY3lSBGZpbGU6UQoHc2VydmljZRIfLmdvb2dsZS5wcm90b2J1Zi5TZXJ2aWNlT3B0aW9ucxilwAMgASgLMhQucHJvdG9jb3JzLnYxLlBvbGljeVIHc2VydmljZTpOCgZtZXRob2QSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucximwAMgASgLMhQucHJvdG9jb3JzLnYxLlBvbGljeVIGbWV0aG9kQi5aLGdpdGh1Yi5jb20vcHJvdG9jb3JzL3Byb3RvY29ycy9jb3JzcGI7Y29yc3BiYgZwcm90bzM", [file_google_protobuf_descriptor]);
 
 /**
  * Policy is a CORS policy for the RPCs of its scope. Every field is optional:
@@ -72,6 +74,10 @@ export type Policy = Message<"protocors.v1.Policy"> & {
    * never normalized into a match. Plain http:// origins other than loopback
    * are refused together with allow_credentials unless the runtime option
    * that allows them is given.
+   *
+   * allow_origins and allow_origin_sets merge as one group: the innermost
+   * scope that sets either of them supplies both, so a method that names its
+   * own origins or sets replaces its service's.
    *
    * @generated from field: repeated string allow_origins = 2;
    */
@@ -119,6 +125,20 @@ export type Policy = Message<"protocors.v1.Policy"> & {
    * @generated from field: optional uint32 max_age_seconds = 6;
    */
   maxAgeSeconds?: number | undefined;
+
+  /**
+   * Names of origin sets whose members the deployment supplies at run time
+   * (WithOriginSet(name, origins...)), so a proto can say "the admin
+   * console's origins" while staging and production bind different hosts.
+   * The effective origins are allow_origins plus the members of every set
+   * named here. A name is 1 to 64 characters: lower-case letters, digits,
+   * '_' and '-', starting with a letter ("admin", "partner-portal"). A set
+   * named by a CORS-enabled RPC and not bound at run time fails New.
+   * Merged together with allow_origins (see there).
+   *
+   * @generated from field: repeated string allow_origin_sets = 7;
+   */
+  allowOriginSets: string[];
 };
 
 /**

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -28,8 +29,15 @@ const maxSiblings = 8
 // Middleware answers CORS preflights for the REST routes of a grpc-gateway
 // mux (or another transcoder of google.api.http rules) and decorates their
 // responses, as the protocors.v1 options of the RPCs behind them say. It is
-// immutable after [New] and safe for concurrent use.
+// safe for concurrent use; [Middleware.Reconfigure] replaces its whole
+// configuration at once.
 type Middleware struct {
+	state atomic.Pointer[state]
+}
+
+// state is everything New and Reconfigure compute: immutable once stored,
+// so a request loads it once and sees one configuration throughout.
+type state struct {
 	table      route.Table
 	entries    []*entry // by table id
 	methods    []string // every method with a route, in answer order
@@ -76,6 +84,32 @@ func (e *entry) name() string {
 // *protocors.Error naming every problem found, by descriptor full name,
 // field and value.
 func New(opts ...Option) (*Middleware, error) {
+	st, err := build(opts)
+	if err != nil {
+		return nil, err
+	}
+	m := &Middleware{}
+	m.state.Store(st)
+	return m, nil
+}
+
+// Reconfigure replaces the middleware's whole configuration with the one
+// opts describe, validated and compiled exactly as New(opts...) would, then
+// swapped in atomically: every request is served by the old configuration
+// or the new one, never a mix. On error nothing changes and the error is
+// New's. Options are not merged with the previous ones: pass them all, as
+// to New.
+func (m *Middleware) Reconfigure(opts ...Option) error {
+	st, err := build(opts)
+	if err != nil {
+		return err
+	}
+	m.state.Store(st)
+	return nil
+}
+
+// build is New without the Middleware.
+func build(opts []Option) (*state, error) {
 	s := core.NewSettings()
 	s.Gateway.Mode = int(runtime.UnescapingModeDefault)
 	for _, o := range opts {
@@ -121,26 +155,32 @@ func New(opts ...Option) (*Middleware, error) {
 			}
 		}
 	}
+	if len(entries) == 0 && len(g.Routes) == 0 && s.Files != nil {
+		pl.Problem(&core.Problem{Field: "google.api.http", Kind: core.KindRoute,
+			Message: "no RPC in the descriptor source has a google.api.http rule, so the middleware has no route to serve and every request would reach the mux untouched: " +
+				"import the Go package generated for your .proto files (its init registers the descriptors, with their http rules, in protoregistry.GlobalFiles), " +
+				"or pass the registry that holds them with protocors.WithFiles; for routes registered with HandlePath, use gateway.WithRoute"})
+	}
 	for _, x := range g.Routes {
 		if e := extraEntry(pl, x); e != nil {
 			entries = append(entries, e)
 		}
 	}
 
-	m := &Middleware{
+	st := &state{
 		mode:       route.Mode(g.Mode),
 		noFallback: g.NoFallback,
 		noOverride: g.NoOverride,
 		logger:     s.Logger,
 		protection: s.Protection(),
 	}
-	m.table.StrictDeepWildcard = g.StrictWildcard
-	m.compile(pl, entries)
-	m.ambiguities(pl, order)
+	st.table.StrictDeepWildcard = g.StrictWildcard
+	st.compile(pl, entries)
+	st.ambiguities(pl, order)
 	if err := pl.Err(); err != nil {
 		return nil, err
 	}
-	return m, nil
+	return st, nil
 }
 
 // extraEntry checks a WithRoute route and merges its policy over the
@@ -170,7 +210,7 @@ func extraEntry(pl *core.Pipeline, x core.ExtraRoute) *entry {
 
 // compile turns entries into the route table, sharing engines, and
 // precomputes each route's Allow-Methods values.
-func (m *Middleware) compile(pl *core.Pipeline, entries []*entry) {
+func (st *state) compile(pl *core.Pipeline, entries []*entry) {
 	// Content-Type is allowed on routes with a body, and on the other routes
 	// of the same path template under the same policy: browsers cache header
 	// grants per URL, not per method, and it lets one preflight answer serve
@@ -196,18 +236,18 @@ func (m *Middleware) compile(pl *core.Pipeline, entries []*entry) {
 			}
 			e.expose = exposeValue(e.eff.Policy.ExposeHeaders)
 		}
-		m.table.Add(e.method, e.tmpl, len(m.entries))
-		m.entries = append(m.entries, e)
+		st.table.Add(e.method, e.tmpl, len(st.entries))
+		st.entries = append(st.entries, e)
 	}
-	m.table.Freeze()
-	m.methods = m.table.Methods()
-	slices.SortStableFunc(m.methods, func(a, b string) int { return methodRank(a) - methodRank(b) })
+	st.table.Freeze()
+	st.methods = st.table.Methods()
+	slices.SortStableFunc(st.methods, func(a, b string) int { return methodRank(a) - methodRank(b) })
 
 	// Candidate siblings: other methods with some route under the same
 	// engine. Which of them really share the answer at a path is checked per
 	// request.
 	byEngine := make(map[*core.Engine]map[string]bool)
-	for _, e := range m.entries {
+	for _, e := range st.entries {
 		if e.engine == nil {
 			continue
 		}
@@ -216,11 +256,11 @@ func (m *Middleware) compile(pl *core.Pipeline, entries []*entry) {
 		}
 		byEngine[e.engine][e.method] = true
 	}
-	for _, e := range m.entries {
+	for _, e := range st.entries {
 		if e.engine == nil {
 			continue
 		}
-		for _, meth := range m.methods {
+		for _, meth := range st.methods {
 			if meth != e.method && byEngine[e.engine][meth] && len(e.siblings) < maxSiblings {
 				e.siblings = append(e.siblings, meth)
 			}
@@ -302,9 +342,9 @@ func registrationOrder(pl *core.Pipeline, services []protoreflect.ServiceDescrip
 // of each service is called in an order the middleware cannot see. order
 // (WithRegistrationOrder) settles a pair whose services it both names.
 // WithRoute routes are registered after every service, as documented.
-func (m *Middleware) ambiguities(pl *core.Pipeline, order map[protoreflect.FullName]int) {
-	m.table.Ambiguities(func(_ string, a, b int) {
-		ea, eb := m.entries[a], m.entries[b]
+func (st *state) ambiguities(pl *core.Pipeline, order map[protoreflect.FullName]int) {
+	st.table.Ambiguities(func(_ string, a, b int) {
+		ea, eb := st.entries[a], st.entries[b]
 		switch {
 		case ea.service == "" || eb.service == "" || ea.service == eb.service:
 			return // the order is known

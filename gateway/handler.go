@@ -11,26 +11,27 @@ import (
 
 // Handler returns mux behind the middleware. This is where every request
 // enters:
-//   - a preflight goes to [Middleware.planPreflight], which finds every
-//     route at the path and decides; [Middleware.answerPreflight] writes the
+//   - a preflight goes to Middleware.planPreflight, which finds every
+//     route at the path and decides; answerPreflight writes the
 //     answer, or the mux gets the request where no route there has CORS;
-//   - any other request goes to [Middleware.actual], which finds the route
+//   - any other request goes to actual, which finds the route
 //     the mux will run (method override and form fallback included),
 //     decorates the response with its policy, and refuses what the
 //     cross-origin request protection refuses; then the mux runs.
 func (m *Middleware) Handler(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		st := m.state.Load() // one configuration for the whole request
 		q := core.ReadRequest(r)
 		if q.IsPreflight() {
-			plan := m.planPreflight(r, &q)
+			plan := st.planPreflight(r, &q)
 			if plan.engine == nil {
 				mux.ServeHTTP(w, r)
 				return
 			}
-			m.answerPreflight(w, r, &q, &plan)
+			st.answerPreflight(w, r, &q, &plan)
 			return
 		}
-		if m.actual(w, r, &q) {
+		if st.actual(w, r, &q) {
 			mux.ServeHTTP(w, r)
 		}
 	})
@@ -64,17 +65,17 @@ type preflightPlan struct {
 //     preflights GET, HEAD or POST, so where another RPC at the path that
 //     the page could then reach would refuse the requested headers, the
 //     answer is made uncacheable (Access-Control-Max-Age: 0).
-func (m *Middleware) planPreflight(r *http.Request, q *core.Request) preflightPlan {
-	p, ok := route.NewPath(r, m.mode)
+func (st *state) planPreflight(r *http.Request, q *core.Request) preflightPlan {
+	p, ok := route.NewPath(r, st.mode)
 	if !ok {
 		return preflightPlan{}
 	}
-	// The route of each method at this path (m.methods order).
+	// The route of each method at this path (st.methods order).
 	var buf [8]*entry
 	at := buf[:0]
 	var plan preflightPlan
-	for _, meth := range m.methods {
-		e := m.lookup(meth, &p)
+	for _, meth := range st.methods {
+		e := st.lookup(meth, &p)
 		at = append(at, e)
 		if meth == q.Method {
 			plan.asked = e
@@ -97,7 +98,7 @@ func (m *Middleware) planPreflight(r *http.Request, q *core.Request) preflightPl
 	plan.engine = e.engine
 	var verified uint
 	for i, s := range e.siblings {
-		for j, meth := range m.methods {
+		for j, meth := range st.methods {
 			if meth == s {
 				if o := at[j]; o != nil && o.engine == e.engine {
 					verified |= 1 << i
@@ -110,7 +111,7 @@ func (m *Middleware) planPreflight(r *http.Request, q *core.Request) preflightPl
 	if e.engine.Check(q).Reason != core.Allowed {
 		return plan // the engine refuses it on its own
 	}
-	override := !m.noFallback && !m.noOverride && q.RequestsHeader(overrideHeader)
+	override := !st.noFallback && !st.noOverride && q.RequestsHeader(overrideHeader)
 	if !override && !q.RequestsHeaders() {
 		return plan // only the method is granted, and only for e
 	}
@@ -142,21 +143,21 @@ func (m *Middleware) planPreflight(r *http.Request, q *core.Request) preflightPl
 
 // answerPreflight writes the answer planPreflight decided, and logs a
 // refusal.
-func (m *Middleware) answerPreflight(w http.ResponseWriter, r *http.Request, q *core.Request, plan *preflightPlan) {
+func (st *state) answerPreflight(w http.ResponseWriter, r *http.Request, q *core.Request, plan *preflightPlan) {
 	var out core.Outcome
 	if plan.refused.Reason != core.Allowed {
 		out = plan.engine.Refuse(w, q, plan.refused, plan.answer.Methods)
 	} else {
 		out = plan.engine.Preflight(w, q, plan.answer)
 	}
-	if out.Reason == core.Allowed || m.logger == nil {
+	if out.Reason == core.Allowed || st.logger == nil {
 		return
 	}
 	route, rpc := "", ""
 	if e := plan.asked; e != nil {
 		route, rpc = e.method+" "+e.template, e.rpc
 	}
-	m.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
+	st.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
 		slog.String("route", route),
 		slog.String("rpc", rpc),
 		slog.String("path", r.URL.Path),
@@ -171,8 +172,8 @@ func (m *Middleware) answerPreflight(w http.ResponseWriter, r *http.Request, q *
 // the policy of the route the mux will run, and reports whether the request
 // may reach the mux: false when the cross-origin request protection refused
 // it (the 403 is written).
-func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, q *core.Request) bool {
-	e := m.actualEntry(r)
+func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request) bool {
+	e := st.actualEntry(r)
 	if e == nil {
 		return true // no handler will run: the mux answers 400, 404 or 405
 	}
@@ -182,9 +183,9 @@ func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, q *core.Requ
 	}
 	// The method that counts is the RPC's (e.method): after the mux's
 	// method override and form fallback, not the request line's.
-	v := core.Judge(m.protection, r, e.method, granted)
-	if v != core.Pass && m.logger != nil {
-		core.LogCrossOrigin(m.logger, r, q, v,
+	v := core.Judge(st.protection, r, e.method, granted)
+	if v != core.Pass && st.logger != nil {
+		core.LogCrossOrigin(st.logger, r, q, v,
 			slog.String("route", e.method+" "+e.template),
 			slog.String("rpc", e.rpc),
 			slog.String("path", r.URL.Path),
@@ -198,33 +199,33 @@ func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, q *core.Requ
 }
 
 // lookup returns the route the mux runs for method at p, or nil.
-func (m *Middleware) lookup(method string, p *route.Path) *entry {
-	if id, res := m.table.Lookup(method, p); res == route.Found {
-		return m.entries[id]
+func (st *state) lookup(method string, p *route.Path) *entry {
+	if id, res := st.table.Lookup(method, p); res == route.Found {
+		return st.entries[id]
 	}
 	return nil
 }
 
 // actualEntry returns the route whose handler the mux will run for r, with
 // the mux's X-HTTP-Method-Override and form POST to GET fallback, or nil.
-func (m *Middleware) actualEntry(r *http.Request) *entry {
-	p, ok := route.NewPath(r, m.mode)
+func (st *state) actualEntry(r *http.Request) *entry {
+	p, ok := route.NewPath(r, st.mode)
 	if !ok {
 		return nil
 	}
 	method := r.Method
-	form := !m.noFallback && method == http.MethodPost && isForm(r.Header)
-	if form && !m.noOverride {
+	form := !st.noFallback && method == http.MethodPost && isForm(r.Header)
+	if form && !st.noOverride {
 		if v := r.Header["X-Http-Method-Override"]; len(v) > 0 && v[0] != "" {
 			method = upper(v[0])
 		}
 	}
-	id, res := m.table.Lookup(method, &p)
+	id, res := st.table.Lookup(method, &p)
 	switch {
 	case res == route.Found:
-		return m.entries[id]
+		return st.entries[id]
 	case res == route.NotFound && form && method == http.MethodPost:
-		return m.lookup(http.MethodGet, &p)
+		return st.lookup(http.MethodGet, &p)
 	}
 	return nil
 }

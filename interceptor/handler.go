@@ -20,7 +20,8 @@ const grpcContentTypePrefix = "application/grpc"
 // all other requests reach next untouched.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		e := m.entries[r.URL.Path]
+		st := m.state.Load() // one configuration for the whole request
+		e := st.entries[r.URL.Path]
 		if e == nil {
 			next.ServeHTTP(w, r)
 			return
@@ -31,10 +32,10 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			m.preflight(w, r, &q, e)
+			st.preflight(w, r, &q, e)
 			return
 		}
-		if !m.actual(w, r, &q, e) {
+		if !st.actual(w, r, &q, e) {
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -43,7 +44,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 
 // preflight answers a preflight for a CORS-enabled procedure: POST always,
 // GET where Connect GET is allowed.
-func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, q *core.Request, e *entry) {
+func (st *state) preflight(w http.ResponseWriter, r *http.Request, q *core.Request, e *entry) {
 	methods := ""
 	switch q.Method {
 	case http.MethodPost:
@@ -54,8 +55,8 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, q *core.R
 		}
 	}
 	out := e.engine.Preflight(w, q, core.Answer{Methods: methods})
-	if out.Reason != core.Allowed && m.logger != nil {
-		m.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
+	if out.Reason != core.Allowed && st.logger != nil {
+		st.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
 			slog.String("procedure", e.procedure),
 			slog.String("origin", strings.Join(q.Origins(), ", ")),
 			slog.String("method", q.Method),
@@ -68,7 +69,7 @@ func (m *Middleware) preflight(w http.ResponseWriter, r *http.Request, q *core.R
 // actual decorates the response to a request that is not a preflight, and
 // reports whether the request may reach the handler: false when the
 // cross-origin request protection refused it (the 403 is written).
-func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, q *core.Request, e *entry) bool {
+func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request, e *entry) bool {
 	granted := false
 	if e.engine != nil {
 		// The exposed headers depend on the protocol; look only when they
@@ -79,9 +80,9 @@ func (m *Middleware) actual(w http.ResponseWriter, r *http.Request, q *core.Requ
 		}
 		granted = e.engine.Actual(w.Header(), q, expose)
 	}
-	v := core.Judge(m.protection, r, r.Method, granted)
-	if v != core.Pass && m.logger != nil {
-		core.LogCrossOrigin(m.logger, r, q, v, slog.String("procedure", e.procedure))
+	v := core.Judge(st.protection, r, r.Method, granted)
+	if v != core.Pass && st.logger != nil {
+		core.LogCrossOrigin(st.logger, r, q, v, slog.String("procedure", e.procedure))
 	}
 	if v == core.Refuse {
 		core.RefuseCrossOrigin(w)

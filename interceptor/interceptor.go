@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -49,8 +50,15 @@ var (
 
 // Middleware answers CORS preflights for Connect procedures and decorates
 // their responses, as the protocors.v1 options of their descriptors say. It
-// is immutable after [New] and safe for concurrent use.
+// is safe for concurrent use; [Middleware.Reconfigure] replaces its whole
+// configuration at once.
 type Middleware struct {
+	state atomic.Pointer[state]
+}
+
+// state is everything New and Reconfigure compute: immutable once stored,
+// so a request loads it once and sees one configuration throughout.
+type state struct {
 	files      *protoregistry.Files
 	services   map[protoreflect.FullName]bool // every service New walked
 	entries    map[string]*entry              // every procedure of those services, by path
@@ -74,6 +82,33 @@ type entry struct {
 // *protocors.Error naming every problem found, by descriptor full name,
 // field and value.
 func New(opts ...Option) (*Middleware, error) {
+	st, err := build(opts)
+	if err != nil {
+		return nil, err
+	}
+	m := &Middleware{}
+	m.state.Store(st)
+	return m, nil
+}
+
+// Reconfigure replaces the middleware's whole configuration with the one
+// opts describe, validated and compiled exactly as New(opts...) would, then
+// swapped in atomically: every request is served by the old configuration
+// or the new one, never a mix. On error nothing changes and the error is
+// New's. Options are not merged with the previous ones: pass them all, as
+// to New (for example WithOrigins with the reloaded list, and every
+// WithOriginSet).
+func (m *Middleware) Reconfigure(opts ...Option) error {
+	st, err := build(opts)
+	if err != nil {
+		return err
+	}
+	m.state.Store(st)
+	return nil
+}
+
+// build is New without the Middleware.
+func build(opts []Option) (*state, error) {
 	s := core.NewSettings()
 	for _, o := range opts {
 		if o != nil {
@@ -81,7 +116,7 @@ func New(opts ...Option) (*Middleware, error) {
 		}
 	}
 	pl := core.NewPipeline(&s)
-	m := &Middleware{
+	m := &state{
 		files:      s.Files,
 		services:   make(map[protoreflect.FullName]bool),
 		entries:    make(map[string]*entry),

@@ -33,18 +33,19 @@ func (m *Middleware) Wrap(path string, h http.Handler) (string, http.Handler) {
 // path, or nil when path is "/pkg.Service/" for a service New found in the
 // descriptor source.
 func (m *Middleware) CheckService(path string) error {
+	st := m.state.Load()
 	name := strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/")
 	if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") || name == "" || !protoreflect.FullName(name).IsValid() {
 		return fmt.Errorf("protocors: interceptor Wrap(%q): not a Connect service path: want \"/pkg.Service/\" as returned by the generated New...ServiceHandler", path)
 	}
-	d, err := m.files.FindDescriptorByName(protoreflect.FullName(name))
+	d, err := st.files.FindDescriptorByName(protoreflect.FullName(name))
 	if err != nil {
 		return fmt.Errorf("protocors: interceptor Wrap(%q): service %s is not in the descriptor source, so its CORS policies cannot be read: import the Go package generated for its .proto file (its init registers the descriptor in protoregistry.GlobalFiles), or pass the registry that holds it with protocors.WithFiles", path, name)
 	}
 	if _, ok := d.(protoreflect.ServiceDescriptor); !ok {
 		return fmt.Errorf("protocors: interceptor Wrap(%q): %s in the descriptor source is not a service", path, name)
 	}
-	if !m.services[protoreflect.FullName(name)] {
+	if !st.services[protoreflect.FullName(name)] {
 		return fmt.Errorf("protocors: interceptor Wrap(%q): service %s was registered in the descriptor source after interceptor.New read it, so its CORS policies were not read: call interceptor.New after every generated package is initialized and every file is registered", path, name)
 	}
 	return nil

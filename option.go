@@ -3,6 +3,8 @@ package protocors
 import (
 	"log/slog"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/protocors/protocors/corspb"
@@ -126,6 +128,21 @@ func WithLogger(logger *slog.Logger) Option {
 // reveals that the origin is allowed: use it in development only.
 func WithDebug(debug bool) Option {
 	return option(func(s *core.Settings) { s.Debug = debug })
+}
+
+// WithMeterProvider counts every CORS decision per RPC with an
+// OpenTelemetry counter named protocors.decisions on a meter of mp: refused
+// preflights by reason, actual cross-origin requests granted or not,
+// requests the cross-origin request protection refused or reported. Its
+// attributes follow OpenTelemetry's RPC semantic conventions (rpc.system,
+// rpc.service, rpc.method; gateway routes add http.route and
+// http.request.method) plus protocors.outcome and, for refused preflights,
+// protocors.reason ("origin", "method", "header", "malformed"). The Origin
+// itself is never an attribute (its values are unbounded): find refused
+// origins in the log (WithLogger). Without this option (or with nil)
+// nothing is measured and nothing is allocated for it.
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return option(func(s *core.Settings) { s.MeterProvider = mp })
 }
 
 // WithCrossOriginProtection turns the cross-origin request protection on

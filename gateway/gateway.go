@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/protocors/protocors/internal/core"
@@ -63,12 +64,30 @@ type entry struct {
 	expose   string       // Access-Control-Expose-Headers
 	siblings []string     // other methods that may share this answer at a path
 	allow    []string     // Access-Control-Allow-Methods by sibling subset; see allowMethods
+	counts   *core.Counts // nil without WithMeterProvider
 }
 
 // allowMethods is the Access-Control-Allow-Methods value listing e's method
 // and the siblings whose bit is set in verified (bit i: siblings[i]), the
 // methods whose route at the request's path has the same engine.
 func (e *entry) allowMethods(verified uint) string { return e.allow[verified] }
+
+// attributes are the metric attributes of the route: OpenTelemetry's RPC
+// and HTTP semantic conventions.
+func (e *entry) attributes() []attribute.KeyValue {
+	kv := []attribute.KeyValue{
+		attribute.String("http.route", e.template),
+		attribute.String("http.request.method", e.method),
+	}
+	if e.rpc != "" {
+		kv = append(kv,
+			attribute.String("rpc.system", "grpc"),
+			attribute.String("rpc.service", e.service),
+			attribute.String("rpc.method", e.rpc[strings.LastIndexByte(e.rpc, '.')+1:]),
+		)
+	}
+	return kv
+}
 
 // name names the route in problems and logs.
 func (e *entry) name() string {
@@ -175,6 +194,10 @@ func build(opts []Option) (*state, error) {
 		protection: s.Protection(),
 	}
 	st.table.StrictDeepWildcard = g.StrictWildcard
+	metrics := pl.Metrics()
+	for _, e := range entries {
+		e.counts = metrics.Route(e.attributes()...)
+	}
 	st.compile(pl, entries)
 	st.ambiguities(pl, order)
 	if err := pl.Err(); err != nil {

@@ -46,6 +46,9 @@ const overrideHeader = "x-http-method-override"
 type preflightPlan struct {
 	// asked is the route of the requested method at the path, nil for none.
 	asked *entry
+	// answering is the route whose engine answers: asked, or another route
+	// at the path when asked has no CORS.
+	answering *entry
 	// engine answers the preflight; nil lets the mux answer (no route at
 	// the path has CORS).
 	engine *core.Engine
@@ -88,14 +91,14 @@ func (st *state) planPreflight(r *http.Request, q *core.Request) preflightPlan {
 		// rather than let the mux answer 404 or 405.
 		for _, e := range at {
 			if e != nil && e.engine != nil {
-				plan.engine = e.engine
+				plan.answering, plan.engine = e, e.engine
 				return plan // answer.Methods "": refused
 			}
 		}
 		return plan
 	}
 	e := plan.asked
-	plan.engine = e.engine
+	plan.answering, plan.engine = e, e.engine
 	var verified uint
 	for i, s := range e.siblings {
 		for j, meth := range st.methods {
@@ -150,6 +153,11 @@ func (st *state) answerPreflight(w http.ResponseWriter, r *http.Request, q *core
 	} else {
 		out = plan.engine.Preflight(w, q, plan.answer)
 	}
+	counted := plan.asked
+	if counted == nil {
+		counted = plan.answering
+	}
+	counted.counts.Preflight(r.Context(), out)
 	if out.Reason == core.Allowed || st.logger == nil {
 		return
 	}
@@ -180,22 +188,34 @@ func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request)
 	granted := false
 	if e.engine != nil {
 		granted = e.engine.Actual(w.Header(), q, e.expose)
+		if q.HasOrigin() {
+			e.counts.Actual(r.Context(), granted)
+			if !granted && st.logger != nil {
+				core.LogNotGranted(st.logger, r, q, e.logAttrs(r)...)
+			}
+		}
 	}
 	// The method that counts is the RPC's (e.method): after the mux's
 	// method override and form fallback, not the request line's.
 	v := core.Judge(st.protection, r, e.method, granted)
+	e.counts.CrossOrigin(r.Context(), v)
 	if v != core.Pass && st.logger != nil {
-		core.LogCrossOrigin(st.logger, r, q, v,
-			slog.String("route", e.method+" "+e.template),
-			slog.String("rpc", e.rpc),
-			slog.String("path", r.URL.Path),
-		)
+		core.LogCrossOrigin(st.logger, r, q, v, e.logAttrs(r)...)
 	}
 	if v == core.Refuse {
 		core.RefuseCrossOrigin(w)
 		return false
 	}
 	return true
+}
+
+// logAttrs name the route of r in log lines.
+func (e *entry) logAttrs(r *http.Request) []slog.Attr {
+	return []slog.Attr{
+		slog.String("route", e.method+" "+e.template),
+		slog.String("rpc", e.rpc),
+		slog.String("path", r.URL.Path),
+	}
 }
 
 // lookup returns the route the mux runs for method at p, or nil.

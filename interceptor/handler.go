@@ -55,6 +55,7 @@ func (st *state) preflight(w http.ResponseWriter, r *http.Request, q *core.Reque
 		}
 	}
 	out := e.engine.Preflight(w, q, core.Answer{Methods: methods})
+	e.counts.Preflight(r.Context(), out)
 	if out.Reason != core.Allowed && st.logger != nil {
 		st.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
 			slog.String("procedure", e.procedure),
@@ -79,8 +80,15 @@ func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request,
 			expose = e.expose(r)
 		}
 		granted = e.engine.Actual(w.Header(), q, expose)
+		if q.HasOrigin() {
+			e.counts.Actual(r.Context(), granted)
+			if !granted && st.logger != nil {
+				core.LogNotGranted(st.logger, r, q, slog.String("procedure", e.procedure))
+			}
+		}
 	}
 	v := core.Judge(st.protection, r, r.Method, granted)
+	e.counts.CrossOrigin(r.Context(), v)
 	if v != core.Pass && st.logger != nil {
 		core.LogCrossOrigin(st.logger, r, q, v, slog.String("procedure", e.procedure))
 	}

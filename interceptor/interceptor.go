@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
@@ -75,6 +76,7 @@ type entry struct {
 	allowMethods string       // Access-Control-Allow-Methods
 	exposeGRPC   string       // Access-Control-Expose-Headers for gRPC and gRPC-Web
 	exposeOther  string       // ... for the Connect protocol
+	counts       *core.Counts // nil without WithMeterProvider
 }
 
 // New reads the policy of every method of every service in the descriptor
@@ -123,6 +125,7 @@ func build(opts []Option) (*state, error) {
 		logger:     s.Logger,
 		protection: s.Protection(),
 	}
+	metrics := pl.Metrics()
 	for _, sd := range pl.Services() {
 		m.services[sd.FullName()] = true
 		methods := sd.Methods()
@@ -136,6 +139,11 @@ func build(opts []Option) (*state, error) {
 				e.compile(md, eff.Policy.ExposeHeaders)
 				e.engine = pl.Compile(pl.Config(eff, protocolHeaders))
 			}
+			e.counts = metrics.Route(
+				attribute.String("rpc.system", "connect_rpc"),
+				attribute.String("rpc.service", string(sd.FullName())),
+				attribute.String("rpc.method", string(md.Name())),
+			)
 			m.entries[e.procedure] = e
 		}
 	}

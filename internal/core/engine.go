@@ -201,6 +201,9 @@ func ReadRequest(r *http.Request) Request {
 // them is an ordinary request.
 func (q *Request) IsPreflight() bool { return q.preflight }
 
+// HasOrigin reports whether the request carries an Origin field.
+func (q *Request) HasOrigin() bool { return len(q.origins) > 0 }
+
 // Origins returns every Origin line, for logging.
 func (q *Request) Origins() []string { return q.origins }
 

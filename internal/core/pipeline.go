@@ -21,6 +21,7 @@ type Pipeline struct {
 	resolver Resolver
 	interner Interner
 	problems Problems
+	metrics  *Metrics
 }
 
 // NewPipeline starts a pipeline over the settings s. The options' own
@@ -101,3 +102,20 @@ func (p *Pipeline) Problem(pr *Problem) { p.problems = append(p.problems, pr) }
 
 // Err returns every problem found so far as one *Error, or nil.
 func (p *Pipeline) Err() error { return p.problems.Err() }
+
+// Metrics returns the decision counter of WithMeterProvider, nil without
+// one; it is created once per pipeline.
+func (p *Pipeline) Metrics() *Metrics {
+	if p.settings.MeterProvider == nil {
+		return nil
+	}
+	if p.metrics == nil {
+		m, err := NewMetrics(p.settings.MeterProvider)
+		if err != nil {
+			p.Problem(&Problem{Field: "protocors.WithMeterProvider", Kind: KindOption, Message: "the meter provider refused the counter: " + err.Error()})
+			return nil
+		}
+		p.metrics = m
+	}
+	return p.metrics
+}

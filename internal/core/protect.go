@@ -168,3 +168,19 @@ func LogCrossOrigin(logger *slog.Logger, r *http.Request, q *Request, v Verdict,
 	)
 	logger.LogAttrs(r.Context(), slog.LevelInfo, msg, attrs...)
 }
+
+// LogNotGranted logs, at Debug (such requests are routine: a page's
+// no-cors fetch, a link from another site), an actual request whose Origin
+// the route's policy does not grant. It costs nothing unless Debug is
+// enabled.
+func LogNotGranted(logger *slog.Logger, r *http.Request, q *Request, route ...slog.Attr) {
+	ctx := r.Context()
+	if !logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := append(route,
+		slog.String("origin", strings.Join(q.Origins(), ", ")),
+		slog.String("method", r.Method),
+	)
+	logger.LogAttrs(ctx, slog.LevelDebug, "protocors: cross-origin request not granted", attrs...)
+}

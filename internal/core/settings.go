@@ -1,6 +1,8 @@
 package core
 
 import (
+	"go.opentelemetry.io/otel/metric"
+
 	"log/slog"
 
 	"google.golang.org/protobuf/proto"
@@ -23,6 +25,8 @@ type Settings struct {
 	// protection; see Protection.
 	ProtectionOff bool
 	ReportOnly    bool
+	// MeterProvider, when set, counts decisions (see Metrics).
+	MeterProvider metric.MeterProvider
 
 	// Gateway holds the options only gateway.New takes.
 	Gateway GatewaySettings

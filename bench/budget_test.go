@@ -7,11 +7,18 @@ import (
 
 // TestScenarios checks that every row answers every scenario as intended,
 // so the benchmarks compare like with like: a peer that refused what we
-// grant would look cheap for the wrong reason.
+// grant would look cheap for the wrong reason. Refused means no
+// Access-Control-Allow-Origin; on an actual request it also checks where
+// the request ended: a forbidden scenario (cross-origin, unsafe, origin
+// refused) must get 403 without reaching the handler from a row that
+// protects, and must reach the handler (200) from every other row, as must
+// every other actual request: otherwise a row would be timed skipping or
+// running a handler the others do not.
 func TestScenarios(t *testing.T) {
 	for _, s := range scenarios {
 		for _, rw := range rows {
-			in, ok := s.instance(t, rw)
+			var ran bool
+			in, ok := s.instanceRecording(t, rw, &ran)
 			if !ok {
 				continue
 			}
@@ -19,9 +26,18 @@ func TestScenarios(t *testing.T) {
 				w := new(recorder)
 				in.serve(w)
 				acao := w.h.Get("Access-Control-Allow-Origin")
-				t.Logf("%d %q", w.code, acao)
+				t.Logf("%d %q, handler ran: %v", w.code, acao, ran)
 				if rw.name == "bare" {
 					return
+				}
+				if !s.preflite {
+					wantCode, wantRan := http.StatusOK, true
+					if s.forbidden && rw.protects {
+						wantCode, wantRan = http.StatusForbidden, false
+					}
+					if w.code != wantCode || ran != wantRan {
+						t.Errorf("%s: status %d, handler ran %v; want %d, handler ran %v", rw.name, w.code, ran, wantCode, wantRan)
+					}
 				}
 				got := granted
 				if acao == "" {
@@ -42,8 +58,15 @@ func TestScenarios(t *testing.T) {
 }
 
 // ours names the rows whose allocations this module holds to the allocation
-// budget.
-func ours(name string) bool { return name == "connect" || name == "gateway" }
+// budget: both middlewares, with the cross-origin request protection on and
+// off.
+func ours(name string) bool {
+	switch name {
+	case "connect", "gateway", "connect-noprotect", "gateway-noprotect":
+		return true
+	}
+	return false
+}
 
 // TestAllocationBudget fails when one of our middlewares allocates more
 // than the budget allows on a scenario: at most one allocation beyond the

@@ -13,12 +13,25 @@ type instance struct {
 }
 
 func (s scenario) instance(tb testing.TB, rw row) (instance, bool) {
-	if rw.gateway && s.connectOnly {
+	return s.instanceRecording(tb, rw, nil)
+}
+
+// instanceRecording is instance with the wrapped handler setting *ran when
+// ran is not nil, so a test can tell whether the request reached it.
+func (s scenario) instanceRecording(tb testing.TB, rw row, ran *bool) (instance, bool) {
+	if rw.gateway && s.connectOnly || rw.actualOnly && s.preflite {
 		return instance{}, false
 	}
 	next := http.Handler(bare)
 	if s.next != nil {
 		next = s.next()
+	}
+	if ran != nil {
+		inner := next
+		next = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			*ran = true
+			inner.ServeHTTP(w, r)
+		})
 	}
 	path := echoProcedure
 	if rw.gateway {

@@ -138,11 +138,25 @@ type row struct {
 	// echoProcedure); gateway rows serve echoPath. Peers and the bare
 	// handler do not care.
 	gateway bool
-	wrap    func(tb testing.TB, s spec, next http.Handler) http.Handler
+	// protects: the row runs our cross-origin request protection, so it
+	// answers a scenario marked forbidden with 403 before the handler.
+	protects bool
+	// actualOnly rows skip preflights: the protection never looks at
+	// one, so a row without it would repeat its sibling's preflight rows.
+	actualOnly bool
+	wrap       func(tb testing.TB, s spec, next http.Handler) http.Handler
 }
 
-// rows lists every contestant; ours are appended by the files that build
-// them (ours_*_test.go).
+// addOurs inserts our rows before "core", so the table lists ours first
+// whatever the order the ours_*_test.go files' init functions run in.
+func addOurs(add ...row) {
+	i := slices.IndexFunc(rows, func(r row) bool { return r.name == "core" })
+	rows = slices.Insert(rows, i, add...)
+}
+
+// rows lists every contestant; ours are inserted by the files that build
+// them (ours_*_test.go), each with the cross-origin request protection on
+// (the default) and off (the "-noprotect" rows).
 var rows = []row{
 	{name: "bare", wrap: func(_ testing.TB, _ spec, next http.Handler) http.Handler { return next }},
 	{name: "core", wrap: coreRow},
@@ -179,7 +193,9 @@ func jub0bsRow(tb testing.TB, s spec, next http.Handler) http.Handler {
 }
 
 // coreRow is the CORS engine alone, with the route lookup a middleware does
-// left out: the floor under ours.
+// left out: the floor under ours. It has no cross-origin request protection
+// (that is the middlewares' step after the engine's answer), so it is the
+// floor under the "-noprotect" rows.
 func coreRow(tb testing.TB, s spec, next http.Handler) http.Handler {
 	p, err := core.Compile(core.Config{
 		Origins:         s.origins,
@@ -232,6 +248,11 @@ type scenario struct {
 	body []byte
 	// connectOnly scenarios make no sense in front of grpc-gateway.
 	connectOnly bool
+	// forbidden: an unsafe request the browser marks cross-origin from an
+	// origin the policy refuses. Rows that protect answer it 403 without
+	// running the handler; every other row (the peers, ours with the
+	// protection off) passes it to the handler without CORS headers.
+	forbidden bool
 }
 
 func newRequest(method, path string, kv ...string) *http.Request {
@@ -274,8 +295,14 @@ var scenarios = []scenario{
 	{name: "preflight_connect", spec: specOne, req: preflight(appOrigin, "connect-protocol-version,connect-timeout-ms,content-type"), preflite: true, connectOnly: true},
 	{name: "preflight_refused", spec: specOne, req: preflight("https://evil.example.net", "content-type"), want: refused, preflite: true},
 	{name: "preflight_1024commas", spec: specOne, req: preflight(appOrigin, strings.Repeat(",", 1024)), want: either, preflite: true},
+	// Without Sec-Fetch-Site (older browsers) the protection compares the
+	// Origin's host with Host (example.com for httptest): both origins
+	// below are cross-origin.
 	{name: "actual_allowed", spec: specOne, req: actual("Origin", appOrigin)},
-	{name: "actual_refused", spec: specOne, req: actual("Origin", "https://evil.example.net"), want: refused},
+	{name: "actual_refused", spec: specOne, req: actual("Origin", "https://evil.example.net"), want: refused, forbidden: true},
+	// As current browsers send a cross-site POST: Sec-Fetch-Site decides.
+	{name: "actual_allowed_crosssite", spec: specOne, req: actual("Origin", appOrigin, "Sec-Fetch-Site", "cross-site")},
+	{name: "actual_refused_crosssite", spec: specOne, req: actual("Origin", "https://evil.example.net", "Sec-Fetch-Site", "cross-site"), want: refused, forbidden: true},
 	{name: "no_origin", spec: specOne, req: actual(), want: refused},
 	{name: "connect_unary", spec: specOne, req: connectUnary, next: echoHandler, body: flavorBytes, connectOnly: true},
 }

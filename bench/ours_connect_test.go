@@ -2,28 +2,35 @@ package bench_test
 
 import (
 	"net/http"
-	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/interceptor"
 )
 
 func init() {
-	rows = slices.Insert(rows, 1, row{name: "connect", wrap: connectRow})
+	addOurs(
+		row{name: "connect", protects: true, wrap: connectRow(true)},
+		row{name: "connect-noprotect", actualOnly: true, wrap: connectRow(false)},
+	)
 	constructors = append(constructors, constructor{"connect", func(files *protoregistry.Files) error {
-		_, err := interceptor.New(interceptor.WithFiles(files))
+		_, err := interceptor.New(protocors.WithFiles(files))
 		return err
 	}})
 }
 
 // connectRow is interceptor.Middleware reading the policy from the
-// service option of a descriptor built at run time.
-func connectRow(tb testing.TB, s spec, next http.Handler) http.Handler {
-	m, err := interceptor.New(interceptor.WithFiles(benchFiles(tb, 1, s.proto())))
-	if err != nil {
-		tb.Fatal(err)
+// service option of a descriptor built at run time, with the cross-origin
+// request protection on or off.
+func connectRow(protect bool) func(testing.TB, spec, http.Handler) http.Handler {
+	return func(tb testing.TB, s spec, next http.Handler) http.Handler {
+		m, err := interceptor.New(protocors.WithFiles(benchFiles(tb, 1, s.proto())),
+			protocors.WithCrossOriginProtection(protect))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return m.Handler(next)
 	}
-	return m.Handler(next)
 }

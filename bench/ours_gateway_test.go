@@ -3,30 +3,37 @@ package bench_test
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/gateway"
 )
 
 func init() {
-	rows = slices.Insert(rows, 2, row{name: "gateway", gateway: true, wrap: gatewayRow})
+	addOurs(
+		row{name: "gateway", gateway: true, protects: true, wrap: gatewayRow(true)},
+		row{name: "gateway-noprotect", gateway: true, actualOnly: true, wrap: gatewayRow(false)},
+	)
 	constructors = append(constructors, constructor{"gateway", func(files *protoregistry.Files) error {
-		_, err := gateway.New(gateway.WithFiles(files))
+		_, err := gateway.New(protocors.WithFiles(files))
 		return err
 	}})
 }
 
 // gatewayRow is gateway.Middleware over the same descriptor as connectRow,
-// serving the method's http rule, echoPath.
-func gatewayRow(tb testing.TB, s spec, next http.Handler) http.Handler {
-	m, err := gateway.New(gateway.WithFiles(benchFiles(tb, 1, s.proto())))
-	if err != nil {
-		tb.Fatal(err)
+// serving the method's http rule, echoPath, with the cross-origin request
+// protection on or off.
+func gatewayRow(protect bool) func(testing.TB, spec, http.Handler) http.Handler {
+	return func(tb testing.TB, s spec, next http.Handler) http.Handler {
+		m, err := gateway.New(protocors.WithFiles(benchFiles(tb, 1, s.proto())),
+			protocors.WithCrossOriginProtection(protect))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return m.Handler(next)
 	}
-	return m.Handler(next)
 }
 
 // routeCounts are the route table sizes BenchmarkGatewayRoutes compares.
@@ -35,7 +42,7 @@ var routeCounts = []int{10, 100, 1000}
 // routeInstances builds, for n routes, a preflight and an actual request
 // to the last route.
 func routeInstances(tb testing.TB, n int) map[string]instance {
-	m, err := gateway.New(gateway.WithFiles(benchFiles(tb, n, specOne.proto())))
+	m, err := gateway.New(protocors.WithFiles(benchFiles(tb, n, specOne.proto())))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -4,7 +4,7 @@
 # on a shared machine hits all of them alike; then benchstat summarizes, and
 # cmd/table writes the overhead tables into README.md.
 #
-#   ./run.sh                      # 6 passes, about 2-3 minutes on 2 cores
+#   ./run.sh                      # 6 passes, about 3-4 minutes on 2 cores
 #   PASSES=10 BENCHTIME=300ms ./run.sh
 #   BENCH='CORS/scenario=preflight' ./run.sh   # a subset; README.md untouched
 set -eu

@@ -30,13 +30,17 @@ const (
 	endMarker   = "<!-- table:end -->"
 )
 
-// Rows of the tables, in order; ours first, then the peers.
+// Rows of the tables, in order; ours first, then the peers. ours are
+// compared with the better peer; each has an unprotected sibling (the
+// cross-origin request protection off), measured on actual requests only.
 var (
-	ours  = []string{"connect", "gateway"}
-	peers = []string{"rs-cors", "jub0bs-cors"}
-	extra = []string{"core"}
-	title = map[string]string{
+	ours      = []string{"connect", "gateway"}
+	noprotect = map[string]string{"connect": "connect-noprotect", "gateway": "gateway-noprotect"}
+	peers     = []string{"rs-cors", "jub0bs-cors"}
+	extra     = []string{"core"}
+	title     = map[string]string{
 		"connect": "ours: Connect", "gateway": "ours: gateway", "rs-cors": "rs/cors", "jub0bs-cors": "jub0bs/cors",
+		"connect-noprotect": "Connect, protection off", "gateway-noprotect": "gateway, protection off",
 		"core": "engine alone",
 	}
 )
@@ -158,7 +162,11 @@ func render(data map[string]sample, passes int) string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Median of %d interleaved passes. Overhead = row minus the bare handler's row in the same scenario (the harness: a new header map per request, a handler writing one header). Ratio = our overhead ÷ the better peer's (lower is better).\n\n", passes)
-	cols := append(append(slices.Clone(ours), peers...), extra...)
+	var cols []string
+	for _, o := range ours {
+		cols = append(cols, o, noprotect[o])
+	}
+	cols = append(append(cols, peers...), extra...)
 	get := func(scenario, impl, unit string) (float64, bool) {
 		s := data["CORS/scenario="+scenario+"/impl="+impl]
 		if s == nil {
@@ -237,6 +245,46 @@ func render(data map[string]sample, passes int) string {
 			fmt.Fprintf(&b, " %s, %s |", signed(vb-bb, "B/op"), signed(va-ba, "allocs/op"))
 		}
 		b.WriteString("\n")
+	}
+	// Protection on vs off, on the scenarios both were measured in.
+	var actuals []string
+	for _, sc := range scenarios {
+		if _, ok := get(sc, noprotect[ours[0]], "ns/op"); ok {
+			actuals = append(actuals, sc)
+		} else if _, ok := get(sc, noprotect[ours[1]], "ns/op"); ok {
+			actuals = append(actuals, sc)
+		}
+	}
+	if len(actuals) > 0 {
+		b.WriteString("\nCross-origin request protection: each middleware with it on (the default) and off, on actual requests (a preflight never reaches it). Overheads over bare as above; on − off is the protection's cost in ns/op, on ÷ off the ratio of the overheads. A forbidden request (`actual_refused*`) is answered 403 with the protection on, so the handler does not run there.\n\n")
+		b.WriteString("| scenario |")
+		for _, o := range ours {
+			n := strings.TrimPrefix(title[o], "ours: ")
+			fmt.Fprintf(&b, " %s on | %s off | on − off | on ÷ off | allocs on, off |", n, n)
+		}
+		b.WriteString("\n|---|" + strings.Repeat("---:|", 5*len(ours)) + "\n")
+		for _, sc := range actuals {
+			base, _ := get(sc, "bare", "ns/op")
+			ba, _ := get(sc, "bare", "allocs/op")
+			fmt.Fprintf(&b, "| %s |", sc)
+			for _, o := range ours {
+				on, ok1 := get(sc, o, "ns/op")
+				off, ok2 := get(sc, noprotect[o], "ns/op")
+				aon, _ := get(sc, o, "allocs/op")
+				aoff, _ := get(sc, noprotect[o], "allocs/op")
+				if !ok1 || !ok2 {
+					b.WriteString(" – | – | – | – | – |")
+					continue
+				}
+				ratio := "–"
+				if off-base >= 5 {
+					ratio = fmt.Sprintf("%.2fx", (on-base)/(off-base))
+				}
+				fmt.Fprintf(&b, " %s | %s | %s | %s | %s, %s |", signed(on-base, "ns/op"), signed(off-base, "ns/op"),
+					signed(on-off, "ns/op"), ratio, signed(aon-ba, "allocs/op"), signed(aoff-ba, "allocs/op"))
+			}
+			b.WriteString("\n")
+		}
 	}
 	// Gateway routing.
 	var routes []string

@@ -111,12 +111,15 @@ func (st *state) planPreflight(r *http.Request, q *core.Request) preflightPlan {
 		}
 	}
 	plan.answer.Methods = e.allowMethods(verified)
-	if e.engine.Check(q).Reason != core.Allowed {
-		return plan // the engine refuses it on its own
-	}
 	override := !st.noFallback && !st.noOverride && q.RequestsHeader(overrideHeader)
 	if !override && !q.RequestsHeaders() {
 		return plan // only the method is granted, and only for e
+	}
+	if !othersAt(at, e) {
+		return plan // e is the only answer at this path
+	}
+	if e.engine.Check(q).Reason != core.Allowed {
+		return plan // the engine refuses it on its own
 	}
 	for _, o := range at {
 		if o == nil || o == e || o.engine == e.engine {
@@ -142,6 +145,17 @@ func (st *state) planPreflight(r *http.Request, q *core.Request) preflightPlan {
 		}
 	}
 	return plan
+}
+
+// othersAt reports whether a route at the path other than e answers with
+// another engine (or none).
+func othersAt(at []*entry, e *entry) bool {
+	for _, o := range at {
+		if o != nil && o != e && o.engine != e.engine {
+			return true
+		}
+	}
+	return false
 }
 
 // answerPreflight writes the answer planPreflight decided, and logs a

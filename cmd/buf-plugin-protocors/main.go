@@ -22,12 +22,15 @@
 //   - PROTOCORS_POLICY_VALID (default): origins that are not scheme://host[:port],
 //     wildcards too broad to be safe, "*" origins or headers with credentials,
 //     plain http:// origins with credentials, the "null" origin, header names
-//     that are not tokens, max_age_seconds above 86400. Each value is checked
-//     where it is written, and each RPC's merged policy is checked as New
-//     checks it (a service's "*" origin with a method's credentials).
-//   - PROTOCORS_ORIGINS_SET: every CORS-enabled RPC gets an origin from some
-//     scope in the proto files. Off by default: most deployments pass their
-//     origins at run time with WithOrigins.
+//     that are not tokens, max_age_seconds above 86400, allow_origin_sets
+//     entries that are not set names (lower-case identifiers). Each value is
+//     checked where it is written, and each RPC's merged policy is checked as
+//     New checks it (a service's "*" origin with a method's credentials).
+//     A set that nothing binds is not reported: its members are deployment
+//     configuration (WithOriginSet, protocors check --origin-set).
+//   - PROTOCORS_ORIGINS_SET: every CORS-enabled RPC gets an origin or an
+//     origin set from some scope in the proto files. Off by default: most
+//     deployments pass their origins at run time with WithOrigins.
 package main
 
 import (
@@ -70,7 +73,7 @@ var spec = &check.Spec{
 			ID:          originsSetRuleID,
 			CategoryIDs: []string{categoryID},
 			Default:     false,
-			Purpose:     "Checks that every CORS-enabled RPC has allow_origins at some scope of the proto files.",
+			Purpose:     "Checks that every CORS-enabled RPC has allow_origins or allow_origin_sets at some scope of the proto files.",
 			Type:        check.RuleTypeLint,
 			Handler:     checkutil.NewFileRuleHandler(handler(true), checkutil.WithoutImports()),
 		},
@@ -129,7 +132,8 @@ type finding struct {
 }
 
 // findings returns the problems of the policies in fd, each once, in
-// source order of the scopes that cause them.
+// source order of the scopes that cause them. opts.Sets is nil: set names
+// are checked, bindings are not (they are the deployment's).
 func findings(fd protoreflect.FileDescriptor, opts core.OriginOptions) []finding {
 	// Descriptors of this file that can carry a policy, by the name a
 	// core.Problem uses for them.

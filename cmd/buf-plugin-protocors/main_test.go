@@ -48,6 +48,10 @@ var (
 	// method's option, where the unsafe combination was made.
 	starCreds = checktest.ExpectedAnnotation{RuleID: policyValidRuleID, FileLocation: loc(42, 4, 42, 61),
 		Message: `shop.v1.OpenService.Peek: allow_origins[0] "*": "*" cannot be used with allow_credentials: browsers refuse it; list the origins [with allow_credentials (set by shop.v1.OpenService.Peek)]`}
+	// A set name that is not one, at its position; the unbound set "admin"
+	// is not reported: bindings are deployment configuration.
+	badSetName = checktest.ExpectedAnnotation{RuleID: policyValidRuleID, FileLocation: loc(60, 35, 60, 45),
+		Message: `shop.v1.AdminService.Ban: allow_origin_sets[1] "Partners": not an origin set name: 1 to 64 characters, lower-case letters, digits, '_' and '-', starting with a letter`}
 	noOrigins = checktest.ExpectedAnnotation{RuleID: originsSetRuleID, FileLocation: loc(47, 2, 49, 3),
 		Message: "shop.v1.BareService.Enable: allow_origins: CORS is enabled but no scope lists an origin: set allow_origins in the proto options, or pass the deployment's origins with WithOrigins"}
 )
@@ -60,13 +64,13 @@ func TestRules(t *testing.T) {
 		want    []checktest.ExpectedAnnotation
 	}{
 		{"default rules", nil, nil,
-			[]checktest.ExpectedAnnotation{maxAge, publicSuffix, badHeader, nullOrigin, starHeader, starCreds}},
+			[]checktest.ExpectedAnnotation{maxAge, publicSuffix, badHeader, nullOrigin, starHeader, starCreds, badSetName}},
 		{"origins required", []string{originsSetRuleID}, nil,
 			[]checktest.ExpectedAnnotation{noOrigins}},
 		{"both rules", []string{policyValidRuleID, originsSetRuleID}, nil,
-			[]checktest.ExpectedAnnotation{noOrigins, maxAge, publicSuffix, badHeader, nullOrigin, starHeader, starCreds}},
+			[]checktest.ExpectedAnnotation{noOrigins, maxAge, publicSuffix, badHeader, nullOrigin, starHeader, starCreds, badSetName}},
 		{"null origin allowed", []string{policyValidRuleID}, map[string]any{allowNullOption: true},
-			[]checktest.ExpectedAnnotation{maxAge, publicSuffix, badHeader, starHeader, starCreds}},
+			[]checktest.ExpectedAnnotation{maxAge, publicSuffix, badHeader, starHeader, starCreds, badSetName}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,6 +166,7 @@ func TestBufLint(t *testing.T) {
 		`sample/shop/v1/shop.proto:33:7:shop.v1.ShopService.DeleteItem: allow_headers[0] "*": "*" cannot be used with allow_credentials`,
 		`sample/shop/v1/shop.proto:43:12:shop.v1.OpenService.Peek: allow_origins[0] "*": "*" cannot be used with allow_credentials`,
 		`sample/shop/v1/shop.proto:48:3:shop.v1.BareService.Enable: allow_origins: CORS is enabled but no scope lists an origin`,
+		`sample/shop/v1/shop.proto:61:7:shop.v1.AdminService.Ban: allow_origin_sets[1] "Partners": not an origin set name`,
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != len(wantLines) {
@@ -187,7 +192,7 @@ func TestBufLint(t *testing.T) {
 		}
 		rules = append(rules, f.Type)
 	}
-	want := strings.Repeat(policyValidRuleID+",", 6) + originsSetRuleID
+	want := strings.Repeat(policyValidRuleID+",", 6) + originsSetRuleID + "," + policyValidRuleID
 	if strings.Join(rules, ",") != want {
 		t.Errorf("rules %v, want %s", rules, want)
 	}

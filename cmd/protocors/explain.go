@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -16,8 +17,10 @@ import (
 // report is what explain prints; its JSON form is the --json output.
 type report struct {
 	// RuntimeOrigins are the --origins, the runtime default policy.
-	RuntimeOrigins []string    `json:"runtime_origins,omitempty"`
-	RPCs           []rpcReport `json:"rpcs"`
+	RuntimeOrigins []string `json:"runtime_origins,omitempty"`
+	// OriginSets are the --origin-set bindings: each set's members, by name.
+	OriginSets map[string][]string `json:"origin_sets,omitempty"`
+	RPCs       []rpcReport         `json:"rpcs"`
 }
 
 type rpcReport struct {
@@ -43,12 +46,43 @@ type connectReport struct {
 }
 
 type policyReport struct {
-	Enabled          field `json:"enabled"`
+	Enabled field `json:"enabled"`
+	// AllowOrigins are the literal origins; AllowOriginSets the names of
+	// the sets whose members are allowed too. The two merge as one group,
+	// so they always come from the same scope.
 	AllowOrigins     field `json:"allow_origins"`
+	AllowOriginSets  field `json:"allow_origin_sets"`
 	AllowCredentials field `json:"allow_credentials"`
 	AllowHeaders     field `json:"allow_headers"`
 	ExposeHeaders    field `json:"expose_headers"`
 	MaxAgeSeconds    field `json:"max_age_seconds"`
+	// Origins are the effective origins, each with where it came from: the
+	// literal ones, then the members of each named set. An origin that two
+	// sources allow appears once per source.
+	Origins []originReport `json:"origins"`
+	// OriginSets are the sets the policy names, bound or not.
+	OriginSets []setReport `json:"origin_sets"`
+}
+
+// originReport is one effective origin and where it came from.
+type originReport struct {
+	Origin string `json:"origin"`
+	// Set is the origin set the origin is a member of, bound by
+	// --origin-set; empty for an allow_origins entry.
+	Set string `json:"set,omitempty"`
+	// Scope and From say which scope lists the origin or names its set, as
+	// for the fields.
+	Scope string `json:"scope"`
+	From  string `json:"from,omitempty"`
+}
+
+// setReport is one origin set a policy names.
+type setReport struct {
+	Name string `json:"name"`
+	// Bound reports whether --origin-set binds the set; New fails for an
+	// enabled RPC naming a set that is not bound.
+	Bound   bool     `json:"bound"`
+	Members []string `json:"members"`
 }
 
 // field is one effective value and where it came from.
@@ -68,6 +102,17 @@ func newReport(img *inspect.Image, o *options) report {
 	r := core.Resolver{Default: o.defaultPolicy()}
 	opts := o.originOptions()
 	out := report{RuntimeOrigins: o.origins, RPCs: []rpcReport{}}
+	if len(o.sets) > 0 {
+		out.OriginSets = o.sets
+	}
+	// Mistakes in a binding's members, reported on the RPCs that name the
+	// set, as check reports them once.
+	setProblems := map[string][]string{}
+	for name, members := range o.sets {
+		for _, p := range core.ValidateSets(map[string][]string{name: members}, opts) {
+			setProblems[name] = append(setProblems[name], p.Error())
+		}
+	}
 	for _, md := range img.Methods() {
 		e := r.Resolve(md)
 		rr := rpcReport{
@@ -96,10 +141,24 @@ func newReport(img *inspect.Image, o *options) report {
 			rr.Policy = &policyReport{
 				Enabled:          src(core.FieldEnabled, e.Enabled),
 				AllowOrigins:     src(core.FieldAllowOrigins, list(p.AllowOrigins)),
+				AllowOriginSets:  src(core.FieldAllowOriginSets, list(p.AllowOriginSets)),
 				AllowCredentials: src(core.FieldAllowCredentials, p.GetAllowCredentials()),
 				AllowHeaders:     src(core.FieldAllowHeaders, list(p.AllowHeaders)),
 				ExposeHeaders:    src(core.FieldExposeHeaders, list(p.ExposeHeaders)),
 				MaxAgeSeconds:    src(core.FieldMaxAgeSeconds, maxAge),
+				Origins:          []originReport{},
+				OriginSets:       []setReport{},
+			}
+			group := src(core.FieldAllowOrigins, nil)
+			for _, origin := range p.AllowOrigins {
+				rr.Policy.Origins = append(rr.Policy.Origins, originReport{Origin: origin, Scope: group.Scope, From: group.From})
+			}
+			for _, name := range p.AllowOriginSets {
+				members, bound := o.sets[name]
+				rr.Policy.OriginSets = append(rr.Policy.OriginSets, setReport{Name: name, Bound: bound, Members: list(members)})
+				for _, origin := range members {
+					rr.Policy.Origins = append(rr.Policy.Origins, originReport{Origin: origin, Set: name, Scope: group.Scope, From: group.From})
+				}
 			}
 		}
 		if err := core.Validate(&e, opts).Err(); err != nil {
@@ -108,6 +167,11 @@ func newReport(img *inspect.Image, o *options) report {
 				for _, p := range ps.Problems {
 					rr.Problems = append(rr.Problems, p.Error())
 				}
+			}
+		}
+		if e.Enabled {
+			for _, name := range e.Policy.AllowOriginSets {
+				rr.Problems = append(rr.Problems, setProblems[name]...)
 			}
 		}
 		out.RPCs = append(out.RPCs, rr)
@@ -139,7 +203,9 @@ func explain(img *inspect.Image, o *options, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-const tableLegend = `allow_headers and expose_headers list the application's headers: the middlewares
+const tableLegend = `The allow_origins rows are the effective origins, one per line: the literal ones
+(allow_origins, or --origins), then the members of each set allow_origin_sets names.
+allow_headers and expose_headers list the application's headers: the middlewares
 always allow and expose the protocols' own (Content-Type, Connect-*, Grpc-*, ...).
 FROM is the scope that set the field: file, service, method, or the runtime default.
 `
@@ -148,7 +214,18 @@ FROM is the scope that set the field: file, service, method, or the runtime defa
 func writeTable(w io.Writer, rep report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	if len(rep.RuntimeOrigins) > 0 {
-		fmt.Fprintf(tw, "runtime default origins: %s\n\n", strings.Join(rep.RuntimeOrigins, ", "))
+		fmt.Fprintf(tw, "runtime default origins: %s\n", strings.Join(rep.RuntimeOrigins, ", "))
+	}
+	names := make([]string, 0, len(rep.OriginSets))
+	for name := range rep.OriginSets {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		fmt.Fprintf(tw, "origin set %s (--origin-set): %s\n", name, value(list(rep.OriginSets[name])))
+	}
+	if len(rep.RuntimeOrigins) > 0 || len(names) > 0 {
+		fmt.Fprintln(tw)
 	}
 	for i, r := range rep.RPCs {
 		if i > 0 {
@@ -177,7 +254,7 @@ func writeTable(w io.Writer, rep report) error {
 				fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, value(f.Value), from)
 			}
 			row("enabled", p.Enabled)
-			row("allow_origins", p.AllowOrigins)
+			originRows(tw, p)
 			row("allow_credentials", p.AllowCredentials)
 			row("allow_headers", p.AllowHeaders)
 			row("expose_headers", p.ExposeHeaders)
@@ -205,6 +282,41 @@ func writeTable(w io.Writer, rep report) error {
 		fmt.Fprintf(tw, "\n%s", tableLegend)
 	}
 	return tw.Flush()
+}
+
+// originRows writes the effective origins, one per line, each with where
+// it came from, then a line for each named set that contributes none (not
+// bound, or bound to no origins).
+func originRows(tw io.Writer, p *policyReport) {
+	label := "allow_origins"
+	row := func(v, from string) {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", label, v, from)
+		label = ""
+	}
+	scope := func(scope, from string) string {
+		if scope == "default" {
+			return "runtime default (--origins)"
+		}
+		return scope + " " + from
+	}
+	for _, o := range p.Origins {
+		if o.Set == "" {
+			row(o.Origin, scope(o.Scope, o.From))
+		} else {
+			row(o.Origin, "set "+o.Set+" (bound by --origin-set), named by "+scope(o.Scope, o.From))
+		}
+	}
+	for _, s := range p.OriginSets {
+		switch {
+		case !s.Bound:
+			row("-", "set "+s.Name+" NOT BOUND (bind it with --origin-set "+s.Name+"=ORIGIN,...), named by "+scope(p.AllowOriginSets.Scope, p.AllowOriginSets.From))
+		case len(s.Members) == 0:
+			row("-", "set "+s.Name+" (bound by --origin-set to no origins), named by "+scope(p.AllowOriginSets.Scope, p.AllowOriginSets.From))
+		}
+	}
+	if label != "" {
+		row("-", "-") // no scope lists an origin
+	}
 }
 
 func value(v any) string {

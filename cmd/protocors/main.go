@@ -9,6 +9,12 @@
 // in .json is read as protobuf JSON (`buf build -o image.json`); "-" reads
 // standard input.
 //
+// Flags give the deployment's runtime options, as the middlewares' New
+// takes them: --origins https://a.example.com,... (WithOrigins) and
+// --origin-set NAME=ORIGIN,ORIGIN,... (WithOriginSet; repeatable, flags for
+// one name add up). explain shows where each effective origin came from:
+// a scope's allow_origins, the runtime default, or a named set.
+//
 // Exit status: 0 success, 1 check found problems, 2 usage error or
 // unreadable image.
 package main

@@ -28,7 +28,9 @@ Commands:
            method or runtime default) each field came from, the HTTP methods
            and Connect path it answers on, and its google.api.http routes.
   check    Validate every policy as the middlewares' New does. Prints one line
-           per problem and exits 1, or prints a summary and exits 0.
+           per problem and exits 1, or prints a summary and exits 0. An enabled
+           RPC that names an origin set no --origin-set binds is a problem, as
+           it is for New.
 
 IMAGE is a FileDescriptorSet: "buf build -o image.binpb", or
 "protoc --include_imports --descriptor_set_out=image.binpb ...". A name ending
@@ -45,10 +47,42 @@ type options struct {
 	origins       []string
 	allowNull     bool
 	allowInsecure bool
+	// sets are the --origin-set bindings by name (never nil: New checks
+	// every set a policy names, so "no flag" means "nothing bound"), and
+	// setNames their names in first-flag order.
+	sets     map[string][]string
+	setNames []string
 }
 
 func (o *options) originOptions() core.OriginOptions {
-	return core.OriginOptions{AllowNull: o.allowNull, AllowInsecure: o.allowInsecure}
+	return core.OriginOptions{AllowNull: o.allowNull, AllowInsecure: o.allowInsecure, Sets: o.sets}
+}
+
+// originSetForm is the syntax of --origin-set, for its help and its errors.
+const originSetForm = "NAME=ORIGIN,ORIGIN,... (for example admin=https://admin.example.com)"
+
+// addOriginSet parses one --origin-set value: NAME=ORIGIN,ORIGIN,...
+// Several values for one name add up, as WithOriginSet calls do; "NAME="
+// binds the set to no origins (it allows nobody).
+func (o *options) addOriginSet(s string) error {
+	name, list, ok := strings.Cut(s, "=")
+	name = strings.TrimSpace(name)
+	if !ok || name == "" {
+		return fmt.Errorf("want %s", originSetForm)
+	}
+	if !core.ValidSetName(name) {
+		return fmt.Errorf("%q is not an origin set name (1 to 64 characters, lower-case letters, digits, '_' and '-', starting with a letter); want %s", name, originSetForm)
+	}
+	if _, seen := o.sets[name]; !seen {
+		o.setNames = append(o.setNames, name)
+		o.sets[name] = []string{}
+	}
+	for _, v := range strings.Split(list, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			o.sets[name] = append(o.sets[name], v)
+		}
+	}
+	return nil
 }
 
 // defaultPolicy is the runtime default policy --origins stands for, as
@@ -63,7 +97,7 @@ func (o *options) defaultPolicy() *corspb.Policy {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("protocors", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	var o options
+	o := options{sets: map[string][]string{}}
 	fs.BoolVar(&o.json, "json", false, "explain: write JSON instead of a table")
 	fs.Func("origins", "comma-separated deployment `origins`, applied as the runtime default policy (as WithOrigins does)", func(s string) error {
 		for _, v := range strings.Split(s, ",") {
@@ -76,6 +110,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return nil
 	})
+	fs.Func("origin-set", "bind the origin set that allow_origin_sets names, as WithOriginSet does: `NAME=ORIGIN,ORIGIN,...`; repeatable, and several flags for one NAME add up", o.addOriginSet)
 	fs.BoolVar(&o.allowNull, "allow-null-origin", false, `accept the "null" origin in allow_origins`)
 	fs.BoolVar(&o.allowInsecure, "allow-insecure-origins", false, "accept plain http:// origins other than loopback together with credentials")
 	fs.Usage = func() {
@@ -167,6 +202,9 @@ func validate(img *inspect.Image, o *options) (problems []error, rpcs, enabled i
 	}
 	if o.origins != nil {
 		opts = append(opts, protocors.WithOrigins(o.origins...))
+	}
+	for _, name := range o.setNames {
+		opts = append(opts, protocors.WithOriginSet(name, o.sets[name]...))
 	}
 	seen := map[string]bool{}
 	collect := func(err error) {

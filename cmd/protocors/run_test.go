@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -316,6 +317,15 @@ func TestExplainShowsProblems(t *testing.T) {
 	}
 }
 
+// A mistake in a --origin-set binding shows on the RPCs that name the set.
+func TestExplainShowsSetProblems(t *testing.T) {
+	path := writeSet(t, "bad.binpb", badSet(nil, &corspb.Policy{AllowOriginSets: []string{"admin"}}))
+	code, out, _ := runCmd("explain", path, "--origin-set", "admin=https://admin.example.com/")
+	if code != 0 || !strings.Contains(out, `problem: protocors: protocors.WithOriginSet("admin"): origins[0] "https://admin.example.com/": has a path`) {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
 func TestUsage(t *testing.T) {
 	good := writeSet(t, "good.binpb", testSet(true))
 	garbage := filepath.Join(t.TempDir(), "garbage.binpb")
@@ -414,4 +424,249 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// setsSet declares sets/v1/sets.proto, whose policies name origin sets at
+// every scope:
+//
+//   - the file: allow_origin_sets ["web"], max age 60;
+//   - AdminService: allow_origin_sets ["admin"] with credentials; its
+//     methods ListUsers (inherits the service's set), BanUser (its own
+//     literal origin and the sets admin and partner), Status (a literal
+//     origin that replaces the service's set: one group) and Legacy
+//     (disabled, naming the set legacy);
+//   - PublicService.Get: no option of its own, the file's set.
+func setsSet() *descriptorpb.FileDescriptorSet {
+	method := func(name string, p *corspb.Policy) *descriptorpb.MethodDescriptorProto {
+		mo := &descriptorpb.MethodOptions{}
+		if p != nil {
+			proto.SetExtension(mo, corspb.E_Method, p)
+		}
+		return &descriptorpb.MethodDescriptorProto{Name: proto.String(name), InputType: proto.String(".sets.v1.Empty"), OutputType: proto.String(".sets.v1.Empty"), Options: mo}
+	}
+	fo := &descriptorpb.FileOptions{}
+	proto.SetExtension(fo, corspb.E_File, &corspb.Policy{AllowOriginSets: []string{"web"}, MaxAgeSeconds: proto.Uint32(60)})
+	so := &descriptorpb.ServiceOptions{}
+	proto.SetExtension(so, corspb.E_Service, &corspb.Policy{AllowOriginSets: []string{"admin"}, AllowCredentials: proto.Bool(true)})
+	fd := &descriptorpb.FileDescriptorProto{
+		Name:        proto.String("sets/v1/sets.proto"),
+		Package:     proto.String("sets.v1"),
+		Syntax:      proto.String("proto3"),
+		Dependency:  []string{"protocors/v1/cors.proto"},
+		Options:     fo,
+		MessageType: []*descriptorpb.DescriptorProto{{Name: proto.String("Empty")}},
+		Service: []*descriptorpb.ServiceDescriptorProto{{
+			Name:    proto.String("AdminService"),
+			Options: so,
+			Method: []*descriptorpb.MethodDescriptorProto{
+				method("ListUsers", nil),
+				method("BanUser", &corspb.Policy{AllowOrigins: []string{"https://ops.example.com"}, AllowOriginSets: []string{"admin", "partner"}}),
+				method("Status", &corspb.Policy{AllowOrigins: []string{"https://status.example.com"}}),
+				method("Legacy", &corspb.Policy{Enabled: proto.Bool(false), AllowOriginSets: []string{"legacy"}}),
+			},
+		}, {
+			Name:   proto.String("PublicService"),
+			Method: []*descriptorpb.MethodDescriptorProto{method("Get", nil)},
+		}},
+	}
+	return &descriptorpb.FileDescriptorSet{File: []*descriptorpb.FileDescriptorProto{fd}}
+}
+
+// setFlags bind admin (with two flags that add up) and web; partner stays
+// unbound, so BanUser is refused.
+var setFlags = []string{
+	"--origin-set", "admin=https://admin.example.com",
+	"--origin-set=web=https://www.example.com, https://app.example.com",
+	"--origin-set", "admin=https://admin.example.net",
+}
+
+func TestExplainSetsGolden(t *testing.T) {
+	path := writeSet(t, "sets.binpb", setsSet())
+	tests := []struct {
+		golden string
+		args   []string
+	}{
+		{"explain-sets.txt", append([]string{"explain", path}, setFlags...)},
+		{"explain-sets.json", append([]string{"explain", "--json", path}, setFlags...)},
+		// Without any binding, every set shows as not bound.
+		{"explain-sets-unbound.txt", []string{"explain", path}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.golden, func(t *testing.T) {
+			code, out, errOut := runCmd(tt.args...)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			golden(t, tt.golden, out)
+		})
+	}
+}
+
+// explain --json says, per RPC, which set each effective origin came from
+// and which scope named it, and shows unbound sets as such.
+func TestExplainSetsProvenance(t *testing.T) {
+	path := writeSet(t, "sets.binpb", setsSet())
+	code, out, errOut := runCmd(append([]string{"explain", "--json", path}, setFlags...)...)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var rep report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(rep.OriginSets["admin"], ","); got != "https://admin.example.com,https://admin.example.net" {
+		t.Errorf("origin_sets admin = %s: two flags for one name must add up", got)
+	}
+	byName := map[string]rpcReport{}
+	for _, r := range rep.RPCs {
+		byName[strings.TrimPrefix(r.RPC, "sets.v1.")] = r
+	}
+	type o = originReport
+	admin := func(scope, from string) []o {
+		return []o{{"https://admin.example.com", "admin", scope, from}, {"https://admin.example.net", "admin", scope, from}}
+	}
+	tests := []struct {
+		rpc      string
+		origins  []o
+		sets     []setReport
+		problems []string
+	}{
+		// The service's set, inherited.
+		{"AdminService.ListUsers", admin("service", "sets.v1.AdminService"),
+			[]setReport{{"admin", true, []string{"https://admin.example.com", "https://admin.example.net"}}}, nil},
+		// The method's literal origin and sets replace the service's group.
+		{"AdminService.BanUser", append([]o{{"https://ops.example.com", "", "method", "sets.v1.AdminService.BanUser"}}, admin("method", "sets.v1.AdminService.BanUser")...),
+			[]setReport{{"admin", true, []string{"https://admin.example.com", "https://admin.example.net"}}, {"partner", false, []string{}}},
+			[]string{`protocors: sets.v1.AdminService.BanUser: allow_origin_sets[1] "partner": origin set "partner" (named by sets.v1.AdminService.BanUser) is not bound`}},
+		// A literal origin at the method replaces the service's set.
+		{"AdminService.Status", []o{{"https://status.example.com", "", "method", "sets.v1.AdminService.Status"}}, []setReport{}, nil},
+		// Disabled: its unbound set is shown, and is no problem.
+		{"AdminService.Legacy", []o{}, []setReport{{"legacy", false, []string{}}}, nil},
+		// The file's set.
+		{"PublicService.Get", []o{{"https://www.example.com", "web", "file", "sets/v1/sets.proto"}, {"https://app.example.com", "web", "file", "sets/v1/sets.proto"}},
+			[]setReport{{"web", true, []string{"https://www.example.com", "https://app.example.com"}}}, nil},
+	}
+	for _, tt := range tests {
+		r, ok := byName[tt.rpc]
+		if !ok || r.Policy == nil {
+			t.Errorf("%s: missing, or no policy", tt.rpc)
+			continue
+		}
+		if got, _ := json.Marshal(r.Policy.Origins); string(got) != string(mustJSON(t, tt.origins)) {
+			t.Errorf("%s origins:\n got %s\nwant %s", tt.rpc, got, mustJSON(t, tt.origins))
+		}
+		if got, _ := json.Marshal(r.Policy.OriginSets); string(got) != string(mustJSON(t, tt.sets)) {
+			t.Errorf("%s origin_sets:\n got %s\nwant %s", tt.rpc, got, mustJSON(t, tt.sets))
+		}
+		if len(r.Problems) != len(tt.problems) {
+			t.Errorf("%s problems %q, want %q", tt.rpc, r.Problems, tt.problems)
+			continue
+		}
+		for i, p := range tt.problems {
+			if !strings.HasPrefix(r.Problems[i], p) {
+				t.Errorf("%s problem %q, want prefix %q", tt.rpc, r.Problems[i], p)
+			}
+		}
+	}
+	// The group's source is the one of allow_origins.
+	if f := byName["AdminService.ListUsers"].Policy.AllowOriginSets; f.Scope != "service" || fmt.Sprint(f.Value) != "[admin]" {
+		t.Errorf("ListUsers allow_origin_sets: %+v", f)
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// check passes --origin-set to New as WithOriginSet; without the flag, an
+// enabled RPC that names a set is refused, as New refuses it.
+func TestCheckOriginSets(t *testing.T) {
+	sets := func(s ...string) *corspb.Policy { return &corspb.Policy{AllowOriginSets: s} }
+	tests := []struct {
+		name            string
+		service, method *corspb.Policy
+		flags           []string
+		wantCode        int
+		want            []string
+	}{
+		{name: "unbound without any flag", method: sets("admin"), wantCode: 1,
+			want: []string{`protocors: bad.v1.BadService.Call: allow_origin_sets[0] "admin": origin set "admin" (named by bad.v1.BadService.Call) is not bound: give its origins at run time with protocors.WithOriginSet("admin", origins...)`}},
+		{name: "unbound at service scope", service: sets("admin"), flags: []string{"--origin-set", "partner=https://p.example.com"}, wantCode: 1,
+			want: []string{`protocors: bad.v1.BadService.Call: allow_origin_sets[0] "admin": origin set "admin" (named by bad.v1.BadService) is not bound`}},
+		{name: "bound", method: sets("admin"), flags: []string{"--origin-set", "admin=https://admin.example.com"}, wantCode: 0},
+		{name: "bound at service scope", service: sets("admin"), flags: []string{"--origin-set=admin=https://admin.example.com"}, wantCode: 0},
+		{name: "bound to no origins", method: sets("admin"), flags: []string{"--origin-set", "admin="}, wantCode: 0},
+		{name: "method's literal origins replace the service's set", service: sets("admin"), method: &corspb.Policy{AllowOrigins: []string{"https://app.example.com"}}, wantCode: 0},
+		{name: "disabled is not checked", method: &corspb.Policy{Enabled: proto.Bool(false), AllowOriginSets: []string{"admin"}}, wantCode: 0},
+		{name: "bad set name", method: sets("Admin"), wantCode: 1,
+			want: []string{`protocors: bad.v1.BadService.Call: allow_origin_sets[0] "Admin": not an origin set name`}},
+		{name: "bad member", method: sets("admin"), flags: []string{"--origin-set", "admin=https://ok.example.com,https://admin.example.com/"}, wantCode: 1,
+			want: []string{`protocors: protocors.WithOriginSet("admin"): origins[1] "https://admin.example.com/": has a path`}},
+		{name: "member with credentials", method: &corspb.Policy{AllowOriginSets: []string{"admin"}, AllowCredentials: proto.Bool(true)}, flags: []string{"--origin-set", "admin=http://admin.example.com"}, wantCode: 1,
+			want: []string{`protocors: bad.v1.BadService.Call: allow_origin_sets[0] "http://admin.example.com": plain http:// origin with allow_credentials`}},
+		{name: "member with credentials allowed", method: &corspb.Policy{AllowOriginSets: []string{"admin"}, AllowCredentials: proto.Bool(true)}, flags: []string{"--origin-set", "admin=http://admin.example.com", "--allow-insecure-origins"}, wantCode: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeSet(t, "bad.binpb", badSet(tt.service, tt.method))
+			code, out, errOut := runCmd(append([]string{"check", path}, tt.flags...)...)
+			if code != tt.wantCode {
+				t.Fatalf("exit %d, want %d; stdout:\n%s\nstderr:\n%s", code, tt.wantCode, out, errOut)
+			}
+			lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+			if tt.wantCode == 0 {
+				if !strings.HasPrefix(out, "ok: 1 RPC") {
+					t.Errorf("stdout %q", out)
+				}
+				return
+			}
+			if len(lines) != len(tt.want) {
+				t.Fatalf("%d problem lines, want %d:\n%s", len(lines), len(tt.want), out)
+			}
+			for i, w := range tt.want {
+				if !strings.HasPrefix(lines[i], w) {
+					t.Errorf("line %d = %q\nwant it to start with %q", i, lines[i], w)
+				}
+			}
+		})
+	}
+}
+
+// check without --origin-set prints exactly what New without WithOriginSet
+// reports for an RPC naming a set: sets are always checked there.
+func TestCheckUnboundSetIsWhatNewReports(t *testing.T) {
+	path := writeSet(t, "u.binpb", badSet(nil, &corspb.Policy{AllowOriginSets: []string{"admin"}}))
+	img, err := inspect.ReadImage(mustRead(t, path), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = interceptor.New(protocors.WithFiles(img.Files))
+	var cfg *protocors.Error
+	if !errors.As(err, &cfg) || len(cfg.Problems) != 1 {
+		t.Fatalf("interceptor.New: %v, want one problem", err)
+	}
+	code, out, _ := runCmd("check", path)
+	if code != 1 || out != cfg.Problems[0].Error()+"\n" {
+		t.Errorf("check: exit %d, stdout %q; want 1 and %q", code, out, cfg.Problems[0].Error())
+	}
+}
+
+func TestOriginSetFlagUsage(t *testing.T) {
+	good := writeSet(t, "good.binpb", testSet(true))
+	for _, v := range []string{"admin", "=https://a.example.com", " =x", "Admin=https://a.example.com", "admin set=https://a.example.com"} {
+		for _, cmd := range []string{"check", "explain"} {
+			code, _, errOut := runCmd(cmd, good, "--origin-set", v)
+			if code != 2 || !strings.Contains(errOut, `invalid value "`+v+`" for flag -origin-set`) || !strings.Contains(errOut, "want NAME=ORIGIN,ORIGIN,...") {
+				t.Errorf("%s --origin-set %q: exit %d, stderr %q; want exit 2 and the form", cmd, v, code, errOut)
+			}
+		}
+	}
+	if code, out, _ := runCmd("help"); code != 0 || !strings.Contains(out, "-origin-set NAME=ORIGIN,ORIGIN,...") {
+		t.Errorf("help does not show --origin-set:\n%s", out)
+	}
 }

@@ -40,6 +40,7 @@ func TestPolicyPath(t *testing.T) {
 		{fd, "max_age_seconds", protoreflect.SourcePath{8, 57380, 6}},
 		{fd.Services().Get(1), "allow_origins[3]", protoreflect.SourcePath{6, 1, 3, 57381, 2, 3}},
 		{md, "expose_headers[0]", protoreflect.SourcePath{6, 1, 2, 1, 4, 57382, 4, 0}},
+		{md, "allow_origin_sets[1]", protoreflect.SourcePath{6, 1, 2, 1, 4, 57382, 7, 1}},
 		{md, "", protoreflect.SourcePath{6, 1, 2, 1, 4, 57382}},
 	}
 	for _, tt := range tests {

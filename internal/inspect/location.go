@@ -27,6 +27,7 @@ var policyFields = map[string]int32{
 	"expose_headers":    core.FieldExposeHeaders,
 	"allow_credentials": core.FieldAllowCredentials,
 	"max_age_seconds":   core.FieldMaxAgeSeconds,
+	"allow_origin_sets": core.FieldAllowOriginSets,
 }
 
 // DescriptorPath returns the source path of a file (empty), service or
@@ -113,7 +114,7 @@ func isPolicyListPath(path protoreflect.SourcePath) bool {
 		return false
 	}
 	switch path[n-2] {
-	case core.FieldAllowOrigins, core.FieldAllowHeaders, core.FieldExposeHeaders:
+	case core.FieldAllowOrigins, core.FieldAllowHeaders, core.FieldExposeHeaders, core.FieldAllowOriginSets:
 	default:
 		return false
 	}

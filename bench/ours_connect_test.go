@@ -15,10 +15,23 @@ func init() {
 		row{name: "connect", protects: true, wrap: connectRow(true)},
 		row{name: "connect-noprotect", actualOnly: true, wrap: connectRow(false)},
 	)
-	constructors = append(constructors, constructor{"connect", func(files *protoregistry.Files) error {
-		_, err := interceptor.New(protocors.WithFiles(files))
-		return err
-	}})
+	constructors = append(constructors,
+		constructor{"connect", func(files *protoregistry.Files) error {
+			_, err := interceptor.New(protocors.WithFiles(files))
+			return err
+		}},
+		constructor{"connect-reconfigure", func() func(*protoregistry.Files) error {
+			var m *interceptor.Middleware
+			return func(files *protoregistry.Files) error {
+				if m == nil {
+					var err error
+					m, err = interceptor.New(protocors.WithFiles(files))
+					return err
+				}
+				return m.Reconfigure(protocors.WithFiles(files))
+			}
+		}()},
+	)
 }
 
 // connectRow is interceptor.Middleware reading the policy from the

@@ -16,10 +16,23 @@ func init() {
 		row{name: "gateway", gateway: true, protects: true, wrap: gatewayRow(true)},
 		row{name: "gateway-noprotect", gateway: true, actualOnly: true, wrap: gatewayRow(false)},
 	)
-	constructors = append(constructors, constructor{"gateway", func(files *protoregistry.Files) error {
-		_, err := gateway.New(protocors.WithFiles(files))
-		return err
-	}})
+	constructors = append(constructors,
+		constructor{"gateway", func(files *protoregistry.Files) error {
+			_, err := gateway.New(protocors.WithFiles(files))
+			return err
+		}},
+		constructor{"gateway-reconfigure", func() func(*protoregistry.Files) error {
+			var m *gateway.Middleware
+			return func(files *protoregistry.Files) error {
+				if m == nil {
+					var err error
+					m, err = gateway.New(protocors.WithFiles(files))
+					return err
+				}
+				return m.Reconfigure(protocors.WithFiles(files))
+			}
+		}()},
+	)
 }
 
 // gatewayRow is gateway.Middleware over the same descriptor as connectRow,

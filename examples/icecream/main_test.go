@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,22 +20,29 @@ func TestParseConfig(t *testing.T) {
 		name string
 		args []string
 		env  map[string]string
-		want shop.Config
+		want options
 	}{{
 		name: "defaults",
-		want: shop.Config{APIAddr: "127.0.0.1:8080", PageAddr: "localhost:8081"},
+		want: options{Config: shop.Config{APIAddr: "127.0.0.1:8080", PageAddr: "localhost:8081"}},
 	}, {
 		name: "environment",
 		env: map[string]string{"PROTOCORS_API_ADDR": "127.0.0.1:9000", "PROTOCORS_PAGE_ADDR": "localhost:9001",
-			"PROTOCORS_ORIGINS": "https://shop.example, http://localhost:3000", "PROTOCORS_DEBUG": "1"},
-		want: shop.Config{APIAddr: "127.0.0.1:9000", PageAddr: "localhost:9001",
-			Origins: []string{"https://shop.example", "http://localhost:3000"}, Debug: true},
+			"PROTOCORS_ORIGINS": "https://shop.example, http://localhost:3000", "PROTOCORS_DEBUG": "1",
+			"PROTOCORS_FACTORY_ORIGINS": "https://factory.example", "PROTOCORS_CONFIG": "/etc/icecream/cors.json"},
+		want: options{Config: shop.Config{APIAddr: "127.0.0.1:9000", PageAddr: "localhost:9001",
+			Origins: []string{"https://shop.example", "http://localhost:3000"}, Debug: true,
+			OriginSets: map[string][]string{"factory": {"https://factory.example"}}},
+			ConfigFile: "/etc/icecream/cors.json"},
 	}, {
 		name: "flags override environment",
-		args: []string{"-api", "127.0.0.1:7000", "-origins", "https://a.example,,https://b.example"},
-		env:  map[string]string{"PROTOCORS_API_ADDR": "127.0.0.1:9000", "PROTOCORS_ORIGINS": "https://shop.example"},
-		want: shop.Config{APIAddr: "127.0.0.1:7000", PageAddr: "localhost:8081",
-			Origins: []string{"https://a.example", "https://b.example"}},
+		args: []string{"-api", "127.0.0.1:7000", "-origins", "https://a.example,,https://b.example",
+			"-factory-origins", "https://f1.example, https://f2.example", "-config", "cors.json"},
+		env: map[string]string{"PROTOCORS_API_ADDR": "127.0.0.1:9000", "PROTOCORS_ORIGINS": "https://shop.example",
+			"PROTOCORS_FACTORY_ORIGINS": "https://factory.example", "PROTOCORS_CONFIG": "/etc/icecream/cors.json"},
+		want: options{Config: shop.Config{APIAddr: "127.0.0.1:7000", PageAddr: "localhost:8081",
+			Origins:    []string{"https://a.example", "https://b.example"},
+			OriginSets: map[string][]string{"factory": {"https://f1.example", "https://f2.example"}}},
+			ConfigFile: "cors.json"},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -43,7 +51,8 @@ func TestParseConfig(t *testing.T) {
 				t.Fatal(err)
 			}
 			if got.APIAddr != tt.want.APIAddr || got.PageAddr != tt.want.PageAddr || got.Debug != tt.want.Debug ||
-				!slices.Equal(got.Origins, tt.want.Origins) {
+				!slices.Equal(got.Origins, tt.want.Origins) || got.ConfigFile != tt.want.ConfigFile ||
+				!maps.EqualFunc(got.OriginSets, tt.want.OriginSets, slices.Equal) {
 				t.Errorf("got %+v, want %+v", got, tt.want)
 			}
 		})
@@ -80,7 +89,7 @@ func TestRun(t *testing.T) {
 	started := make(chan *shop.Servers, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, shop.Config{APIAddr: "127.0.0.1:0", PageAddr: "localhost:0"}, &out, func(s *shop.Servers) { started <- s })
+		done <- run(ctx, options{Config: shop.Config{APIAddr: "127.0.0.1:0", PageAddr: "localhost:0"}}, &out, func(s *shop.Servers) { started <- s })
 	}()
 	var s *shop.Servers
 	select {
@@ -140,8 +149,8 @@ func TestRun(t *testing.T) {
 // TestRunRefusesBadOrigins: a mistake in the deployment's origins stops the
 // example before it serves anything, naming the origin.
 func TestRunRefusesBadOrigins(t *testing.T) {
-	err := run(context.Background(), shop.Config{APIAddr: "127.0.0.1:0", PageAddr: "localhost:0",
-		Origins: []string{"https://shop.example/"}}, io.Discard, nil)
+	err := run(context.Background(), options{Config: shop.Config{APIAddr: "127.0.0.1:0", PageAddr: "localhost:0",
+		Origins: []string{"https://shop.example/"}}}, io.Discard, nil)
 	if err == nil || !strings.Contains(err.Error(), `"https://shop.example/"`) {
 		t.Errorf("run = %v, want an error naming the origin", err)
 	}

@@ -7,19 +7,23 @@ package shop
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/protocors/protocors"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 
+	"github.com/protocors/protocors"
 	icecreamv1 "github.com/protocors/protocors/examples/icecream/gen/icecream/v1"
 	"github.com/protocors/protocors/examples/icecream/gen/icecream/v1/icecreamv1connect"
 	"github.com/protocors/protocors/gateway"
@@ -40,6 +44,10 @@ type Config struct {
 	// Origins are the origins authorized to call the API (the deployment
 	// configuration half of the policies). Empty: the page's own origin.
 	Origins []string
+	// OriginSets binds the origin sets the proto names (allow_origin_sets)
+	// to their members: SetFactory, for RestockIceCream. A set left out is
+	// bound to no origins, so its RPCs allow no page on another origin.
+	OriginSets map[string][]string
 	// Logger receives the middlewares' refusals and the servers' errors.
 	// Default: discard.
 	Logger *slog.Logger
@@ -47,14 +55,22 @@ type Config struct {
 	Debug bool
 }
 
+// SetFactory is the origin set RestockIceCream names in the proto: the
+// factory's sites, which each deployment binds with protocors.WithOriginSet.
+const SetFactory = "factory"
+
+// OriginSets are the names of every origin set the proto uses. The API binds
+// each of them, to no origins when the configuration lists none: an enabled
+// RPC that names a set nobody binds would fail the middlewares' New.
+var OriginSets = []string{SetFactory}
+
 // Servers are the running API and page servers.
 type Servers struct {
 	// APIURL and PageURL are the servers' base URLs, as a browser on this
 	// machine reaches them: http://127.0.0.1:8080, http://localhost:8081.
 	APIURL, PageURL string
-	// Origins are the authorized origins in force.
-	Origins []string
 
+	handler   *API
 	api, page *http.Server
 	errc      chan error
 }
@@ -86,21 +102,18 @@ func Start(cfg Config) (*Servers, error) {
 	s := &Servers{
 		APIURL:  baseURL(cfg.APIAddr, apiLn.Addr(), "127.0.0.1"),
 		PageURL: baseURL(cfg.PageAddr, pageLn.Addr(), "localhost"),
-		Origins: cfg.Origins,
 		errc:    make(chan error, 2),
 	}
-	if len(s.Origins) == 0 {
-		s.Origins = []string{s.PageURL}
-	}
-
-	api, err := APIHandler(NewStore(), s.Origins, logger, cfg.Debug)
+	api, err := NewAPI(NewStore(), s.orPage(cfg.Origins), cfg.OriginSets, logger, cfg.Debug)
 	if err != nil {
 		apiLn.Close()
 		pageLn.Close()
 		return nil, err
 	}
+	s.handler = api
+	factory := func() []string { _, sets := api.Authorized(); return sets[SetFactory] }
 	s.api = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}
-	s.page = &http.Server{Handler: PageHandler(s.APIURL), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}
+	s.page = &http.Server{Handler: PageHandler(s.APIURL, factory), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelError)}
 	go s.serve(s.api, apiLn)
 	go s.serve(s.page, pageLn)
 	return s, nil
@@ -110,6 +123,27 @@ func (s *Servers) serve(srv *http.Server, ln net.Listener) {
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		s.errc <- err
 	}
+}
+
+// orPage returns origins, or the page's own origin when there are none.
+func (s *Servers) orPage(origins []string) []string {
+	if len(origins) == 0 {
+		return []string{s.PageURL}
+	}
+	return origins
+}
+
+// Authorized returns the origins and origin sets in force.
+func (s *Servers) Authorized() (origins []string, sets map[string][]string) {
+	return s.handler.Authorized()
+}
+
+// Reconfigure replaces the authorized origins and origin sets while the
+// servers keep serving, as Config.Origins and Config.OriginSets would set
+// them at Start (no origins: the page's own). On error, for example an
+// invalid origin, nothing changes.
+func (s *Servers) Reconfigure(origins []string, sets map[string][]string) error {
+	return s.handler.Reconfigure(s.orPage(origins), sets)
 }
 
 // Err reports a server that stopped serving on its own.
@@ -122,14 +156,32 @@ func (s *Servers) Shutdown(ctx context.Context) error {
 }
 
 // APIHandler is the API: the Connect handlers and the grpc-gateway mux, each
-// behind its protocors middleware, authorizing origins.
+// behind its protocors middleware, authorizing origins. Its origin sets are
+// bound to no origins; NewAPI binds them.
 func APIHandler(store *Store, origins []string, logger *slog.Logger, debug bool) (http.Handler, error) {
+	return NewAPI(store, origins, nil, logger, debug)
+}
+
+// API is the API handler, whose authorized origins and origin sets can be
+// replaced while it serves (Reconfigure).
+type API struct {
+	http.Handler
+	connectCORS *interceptor.Middleware
+	gatewayCORS *gateway.Middleware
+	logger      *slog.Logger
+	debug       bool
+
+	mu      sync.Mutex // serializes Reconfigure; guards origins and sets
+	origins []string
+	sets    map[string][]string
+}
+
+// NewAPI is APIHandler with origin sets: sets binds the sets the proto
+// names (OriginSets) to their members; a set it leaves out is bound to none.
+func NewAPI(store *Store, origins []string, sets map[string][]string, logger *slog.Logger, debug bool) (*API, error) {
+	a := &API{logger: logger, debug: debug, origins: slices.Clone(origins), sets: cloneSets(sets)}
 	// The deployment's options, once for both middlewares.
-	shared := protocors.WithOptions(
-		protocors.WithOrigins(origins...),
-		protocors.WithLogger(logger),
-		protocors.WithDebug(debug),
-	)
+	shared := a.options(a.origins, a.sets)
 	connectCORS, err := interceptor.New(shared)
 	if err != nil {
 		return nil, err
@@ -138,6 +190,7 @@ func APIHandler(store *Store, origins []string, logger *slog.Logger, debug bool)
 	if err != nil {
 		return nil, err
 	}
+	a.connectCORS, a.gatewayCORS = connectCORS, gatewayCORS
 
 	gw := runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(incomingHeaders),
@@ -151,7 +204,68 @@ func APIHandler(store *Store, origins []string, logger *slog.Logger, debug bool)
 	mux := http.NewServeMux()
 	mux.Handle(connectCORS.Wrap(icecreamv1connect.NewIceCreamServiceHandler(ConnectService{Store: store})))
 	mux.Handle("/v1/", gatewayCORS.Handler(gw))
-	return mux, nil
+	a.Handler = mux
+	return a, nil
+}
+
+// options is the full option set for both middlewares: New and Reconfigure
+// take all of it, since Reconfigure replaces the configuration instead of
+// merging into it.
+func (a *API) options(origins []string, sets map[string][]string) protocors.Option {
+	opts := []protocors.Option{
+		protocors.WithOrigins(origins...),
+		protocors.WithLogger(a.logger),
+		protocors.WithDebug(a.debug),
+	}
+	for _, name := range slices.Sorted(maps.Keys(sets)) {
+		opts = append(opts, protocors.WithOriginSet(name, sets[name]...))
+	}
+	for _, name := range OriginSets {
+		if _, ok := sets[name]; !ok {
+			opts = append(opts, protocors.WithOriginSet(name)) // bound, to nobody
+		}
+	}
+	return protocors.WithOptions(opts...)
+}
+
+// Reconfigure replaces the authorized origins and the members of the origin
+// sets in both middlewares, without a restart. Each middleware validates
+// the whole configuration as New does and swaps it in atomically, so each
+// request sees the old origins or the new ones; the two swap one after the
+// other, so for an instant a Connect request may see the new origins while
+// a gateway request still sees the old. On error nothing changes.
+func (a *API) Reconfigure(origins []string, sets map[string][]string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	next := a.options(origins, sets)
+	if err := a.connectCORS.Reconfigure(next); err != nil {
+		return err
+	}
+	if err := a.gatewayCORS.Reconfigure(next); err != nil {
+		// Unreachable in practice (both validate the same options), but never
+		// leave the two middlewares on different configurations.
+		if rollback := a.connectCORS.Reconfigure(a.options(a.origins, a.sets)); rollback != nil {
+			return errors.Join(err, rollback)
+		}
+		return err
+	}
+	a.origins, a.sets = slices.Clone(origins), cloneSets(sets)
+	return nil
+}
+
+// Authorized returns the origins and origin sets in force (copies).
+func (a *API) Authorized() (origins []string, sets map[string][]string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.origins), cloneSets(a.sets)
+}
+
+func cloneSets(sets map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(sets))
+	for name, members := range sets {
+		out[name] = slices.Clone(members)
+	}
+	return out
 }
 
 // incomingHeaders passes X-My-Header to the gRPC service as metadata, on top
@@ -175,16 +289,22 @@ func outgoingHeaders(key string) (string, bool) {
 	return runtime.MetadataHeaderPrefix + key, true
 }
 
-// PageHandler serves the web page, which calls the API at apiURL.
-func PageHandler(apiURL string) http.Handler {
+// PageHandler serves the web page, which calls the API at apiURL. factory,
+// if not nil, returns the factory set's members in force, which the page
+// shows (read again each time the page loads).
+func PageHandler(apiURL string, factory func() []string) http.Handler {
 	static, _ := fs.Sub(webFiles, "web")
-	config := []byte("window.ICECREAM_API = " + strconv.Quote(apiURL) + ";\n")
 	mux := http.NewServeMux()
 	mux.Handle("GET /", http.FileServerFS(static))
 	mux.HandleFunc("GET /config.js", func(w http.ResponseWriter, _ *http.Request) {
+		members := []string{}
+		if factory != nil {
+			members = append(members, factory()...)
+		}
+		list, _ := json.Marshal(members)
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		w.Header().Set("Cache-Control", "no-store")
-		w.Write(config)
+		fmt.Fprintf(w, "window.ICECREAM_API = %s;\nwindow.ICECREAM_FACTORY = %s;\n", strconv.Quote(apiURL), list)
 	})
 	return mux
 }

@@ -50,3 +50,57 @@ func (m *Middleware) CheckService(path string) error {
 	}
 	return nil
 }
+
+// Mux is what [Middleware.Mux] takes and returns: anything procedures can
+// be registered on one by one, such as *http.ServeMux and connect-go v2's
+// connecthttp.ServeMux.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
+// Mux returns a Mux that registers every handler on mux behind the
+// middleware, for servers that register one handler per procedure, as
+// connect-go v2 does:
+//
+//	connecthttp.Mount(mw.Mux(mux), server)
+//
+// Each pattern must be a procedure path, "/pkg.Service/Method", of a method
+// in the descriptor source, or a service path, "/pkg.Service/", of a service
+// in it (connecthttp.Mount registers one per service for unknown methods).
+// Handle panics otherwise, at mount time, for the reasons [Middleware.Wrap]
+// does: a procedure whose descriptor cannot be read would get no CORS, and
+// every browser call to it would fail.
+func (m *Middleware) Mux(mux Mux) Mux {
+	return &wrappingMux{m: m, mux: mux}
+}
+
+type wrappingMux struct {
+	m   *Middleware
+	mux Mux
+}
+
+func (w *wrappingMux) Handle(pattern string, h http.Handler) {
+	if err := w.m.checkPattern(pattern); err != nil {
+		panic(err)
+	}
+	w.mux.Handle(pattern, w.m.Handler(h))
+}
+
+// checkPattern reports why Mux would refuse pattern, nil for a procedure or
+// service path of the descriptor source.
+func (m *Middleware) checkPattern(pattern string) error {
+	i := strings.LastIndexByte(pattern, '/')
+	if i <= 0 {
+		return fmt.Errorf("protocors: interceptor Mux().Handle(%q): not a Connect procedure path: want \"/pkg.Service/Method\" as connect-go registers", pattern)
+	}
+	if err := m.CheckService(pattern[:i+1]); err != nil {
+		return err
+	}
+	if i == len(pattern)-1 {
+		return nil // the service path
+	}
+	if m.state.Load().entries[pattern] == nil {
+		return fmt.Errorf("protocors: interceptor Mux().Handle(%q): the service is in the descriptor source but has no method %s, so its CORS policy cannot be read: regenerate the Go package of its .proto file, or pass the registry that holds it with protocors.WithFiles", pattern, pattern[i+1:])
+	}
+	return nil
+}

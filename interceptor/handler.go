@@ -8,8 +8,11 @@ import (
 	"github.com/protocors/protocors/internal/core"
 )
 
-// grpcContentTypePrefix also covers application/grpc-web.
-const grpcContentTypePrefix = "application/grpc"
+// Content types of gRPC (which also prefixes gRPC-Web's) and gRPC-Web.
+const (
+	grpcContentTypePrefix    = "application/grpc"
+	grpcWebContentTypePrefix = "application/grpc-web"
+)
 
 // Handler returns next behind the middleware: put it in front of a mux of
 // Connect handlers (or one handler). This is where every request enters.
@@ -33,6 +36,14 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 				return
 			}
 			st.preflight(w, r, &q, e)
+			return
+		}
+		if nativeGRPC(r) {
+			// gRPC over HTTP/2 with trailers: no browser can send it (that
+			// is what gRPC-Web is for), and a client that does is not
+			// subject to CORS. Leave it untouched, so that nothing (a Vary,
+			// say) leaks into responses a gateway relays to browsers.
+			next.ServeHTTP(w, r)
 			return
 		}
 		if !st.actual(w, r, &q, e) {
@@ -109,6 +120,13 @@ func (e *entry) expose(r *http.Request) string {
 		}
 	}
 	return e.exposeOther
+}
+
+// nativeGRPC reports whether r is native gRPC (application/grpc, not
+// gRPC-Web).
+func nativeGRPC(r *http.Request) bool {
+	ct := r.Header["Content-Type"]
+	return len(ct) > 0 && hasPrefixFold(ct[0], grpcContentTypePrefix) && !hasPrefixFold(ct[0], grpcWebContentTypePrefix)
 }
 
 func hasPrefixFold(s, prefix string) bool {

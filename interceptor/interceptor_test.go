@@ -142,12 +142,15 @@ func (s *server) clientFor(origin string) (*http.Client, *recorder) {
 var protocols = []struct {
 	name string
 	grpc bool // gRPC or gRPC-Web: trailers in the body or HTTP trailers
-	opts []connect.ClientOption
+	// native: gRPC over HTTP/2, which no browser can send; the middleware
+	// leaves it untouched.
+	native bool
+	opts   []connect.ClientOption
 }{
-	{"connect", false, nil},
-	{"connect-json", false, []connect.ClientOption{connect.WithProtoJSON()}},
-	{"grpc-web", true, []connect.ClientOption{connect.WithGRPCWeb()}},
-	{"grpc", true, []connect.ClientOption{connect.WithGRPC()}},
+	{"connect", false, false, nil},
+	{"connect-json", false, false, []connect.ClientOption{connect.WithProtoJSON()}},
+	{"grpc-web", true, false, []connect.ClientOption{connect.WithGRPCWeb()}},
+	{"grpc", true, true, []connect.ClientOption{connect.WithGRPC()}},
 }
 
 var grpcFloor = []string{"Grpc-Status", "Grpc-Message", "Grpc-Status-Details-Bin", "Grpc-Encoding"}
@@ -344,6 +347,18 @@ func TestConnectClients(t *testing.T) {
 					defer cancel()
 					before := srv.reached.Load()
 					err := tt.call(ctx, hc, p.opts)
+					if p.native {
+						if got := connect.CodeOf(err); err != nil && got != tt.wantCode || err == nil && tt.wantCode != 0 {
+							t.Fatalf("call: %v, want code %v", err, tt.wantCode)
+						}
+						if srv.reached.Load() == before {
+							t.Error("the request did not reach the Connect handler")
+						}
+						if _, h := rec.last(); len(corsHeaders(h)) > 0 || len(h.Values("Vary")) > 0 {
+							t.Errorf("native gRPC response carries CORS headers or Vary: %v", h)
+						}
+						return
+					}
 					if on && tt.refused {
 						if got := connect.CodeOf(err); got != connect.CodePermissionDenied {
 							t.Fatalf("call: %v, want permission_denied (403) from the protection", err)

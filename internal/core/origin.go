@@ -64,6 +64,9 @@ func ParseOrigin(s string, opts OriginOptions) (originPattern, error) {
 	if len(s) > maxOriginLen {
 		return p, fmt.Errorf("origin longer than %d bytes", maxOriginLen)
 	}
+	if t := strings.TrimSpace(s); t != s {
+		return p, fmt.Errorf("has leading or trailing whitespace: browsers send none, so it would never match (a list split on commas needs each origin trimmed: %q)", t)
+	}
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
 		return p, errors.New(`not an origin: want scheme://host[:port], such as "https://app.example.com"`)

@@ -183,3 +183,14 @@ func FuzzOrigin(f *testing.F) {
 		}
 	})
 }
+
+// TestParseOriginWhitespace: WithOrigins(strings.Split("a, b", ",")...)
+// gives " b"; the error says what is wrong instead of blaming the scheme.
+func TestParseOriginWhitespace(t *testing.T) {
+	for _, o := range []string{" https://b.example.com", "https://b.example.com ", "\thttps://b.example.com"} {
+		_, err := core.ParseOrigin(o, core.OriginOptions{})
+		if err == nil || !strings.Contains(err.Error(), "leading or trailing whitespace") || !strings.Contains(err.Error(), `"https://b.example.com"`) {
+			t.Errorf("ParseOrigin(%q) = %v", o, err)
+		}
+	}
+}

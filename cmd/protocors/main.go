@@ -3,6 +3,7 @@
 //
 //	protocors explain [flags] IMAGE   every RPC's effective policy, where each field came from, its routes
 //	protocors check   [flags] IMAGE   the validation the middlewares' New does; exit 1 and one line per problem
+//	protocors schema  [-o DIR] [-f]   write the options schema to DIR/protocors/v1/cors.proto (stdout without -o)
 //
 // IMAGE is a FileDescriptorSet as written by `buf build -o image.binpb` or
 // `protoc --include_imports --descriptor_set_out=image.binpb`; a name ending
@@ -15,8 +16,17 @@
 // one name add up). explain shows where each effective origin came from:
 // a scope's allow_origins, the runtime default, or a named set.
 //
-// Exit status: 0 success, 1 check found problems, 2 usage error or
-// unreadable image.
+// check also warns, on standard error and without failing, when the
+// image's own protocors/v1/cors.proto differs from the schema this program
+// was built with (compared as descriptors, so layout and comments do not
+// count): the middlewares read the options with their own schema.
+//
+// schema writes the schema of this version into a proto tree, the way to
+// get it into a buf module or a protoc include path (refusing to replace a
+// different file without -f).
+//
+// Exit status: 0 success, 1 check found problems or schema found a
+// different file in the way, 2 usage error or unreadable image.
 package main
 
 import (

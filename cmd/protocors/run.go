@@ -22,6 +22,7 @@ const usage = `protocors shows and checks the CORS policies declared in proto fi
 Usage:
   protocors explain [flags] IMAGE
   protocors check   [flags] IMAGE
+  protocors schema  [-o DIR] [-f]
 
 Commands:
   explain  For every RPC: the effective CORS policy, the scope (file, service,
@@ -30,7 +31,11 @@ Commands:
   check    Validate every policy as the middlewares' New does. Prints one line
            per problem and exits 1, or prints a summary and exits 0. An enabled
            RPC that names an origin set no --origin-set binds is a problem, as
-           it is for New.
+           it is for New. Warns (on stderr; not a problem) when the image's
+           protocors/v1/cors.proto is not the schema of this version.
+  schema   Write the options schema (protocors/v1/cors.proto) to
+           DIR/protocors/v1/cors.proto, or print it without -o or with -o -.
+           "protocors schema -h" says more.
 
 IMAGE is a FileDescriptorSet: "buf build -o image.binpb", or
 "protoc --include_imports --descriptor_set_out=image.binpb ...". A name ending
@@ -116,7 +121,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
-		fmt.Fprint(fs.Output(), "\nExit status: 0 success, 1 check found problems, 2 usage error or unreadable image.\n")
+		fmt.Fprint(fs.Output(), "\nExit status: 0 success, 1 check found problems (schema: an existing file differs), 2 usage error or unreadable image.\n")
 	}
 
 	if len(args) == 0 {
@@ -129,6 +134,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.SetOutput(stdout)
 		fs.Usage()
 		return exitOK
+	case "schema":
+		return runSchema(args[1:], stdout, stderr)
 	case "explain", "check":
 	default:
 		fmt.Fprintf(stderr, "protocors: unknown command %q\n\n", cmd)
@@ -244,6 +251,7 @@ func validate(img *inspect.Image, o *options) (problems []error, rpcs, enabled i
 }
 
 func check(img *inspect.Image, o *options, stdout, stderr io.Writer) int {
+	warnSchemaDrift(img, stderr)
 	problems, rpcs, enabled := validate(img, o)
 	if len(problems) > 0 {
 		for _, p := range problems {

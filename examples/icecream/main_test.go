@@ -132,6 +132,18 @@ func TestRun(t *testing.T) {
 		t.Errorf("preflight: %d %v", res.StatusCode, res.Header)
 	}
 
+	// /metrics counts that preflight, in the Prometheus text format.
+	res, err = http.Get(s.APIURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	want := `protocors_decisions_total{otel_scope_name="github.com/protocors/protocors",otel_scope_schema_url="",otel_scope_version="",protocors_outcome="preflight_allowed",rpc_method="PutIceCream",rpc_service="icecream.v1.IceCreamService",rpc_system="connect_rpc"} 1`
+	if !strings.Contains(string(body), want) {
+		t.Errorf("/metrics lacks\n%s\nin\n%s", want, body)
+	}
+
 	cancel()
 	select {
 	case err := <-done:

@@ -22,6 +22,11 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	otelprom "go.opentelemetry.io/otel/exporters/prometheus"
+	"go.opentelemetry.io/otel/metric"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/protocors/protocors"
 	icecreamv1 "github.com/protocors/protocors/examples/icecream/gen/icecream/v1"
@@ -170,6 +175,7 @@ type API struct {
 	gatewayCORS *gateway.Middleware
 	logger      *slog.Logger
 	debug       bool
+	meters      metric.MeterProvider // CORS decisions, served at /metrics
 
 	mu      sync.Mutex // serializes Reconfigure; guards origins and sets
 	origins []string
@@ -180,6 +186,15 @@ type API struct {
 // names (OriginSets) to their members; a set it leaves out is bound to none.
 func NewAPI(store *Store, origins []string, sets map[string][]string, logger *slog.Logger, debug bool) (*API, error) {
 	a := &API{logger: logger, debug: debug, origins: slices.Clone(origins), sets: cloneSets(sets)}
+	// Metrics: OpenTelemetry, exported in the Prometheus text format at
+	// /metrics on the API server, which is what operators scrape. A
+	// registry of its own, so that several APIs (tests) do not collide.
+	registry := prometheus.NewRegistry()
+	exporter, err := otelprom.New(otelprom.WithRegisterer(registry))
+	if err != nil {
+		return nil, err
+	}
+	a.meters = sdkmetric.NewMeterProvider(sdkmetric.WithReader(exporter))
 	// The deployment's options, once for both middlewares.
 	shared := a.options(a.origins, a.sets)
 	connectCORS, err := interceptor.New(shared)
@@ -204,6 +219,7 @@ func NewAPI(store *Store, origins []string, sets map[string][]string, logger *sl
 	mux := http.NewServeMux()
 	mux.Handle(connectCORS.Wrap(icecreamv1connect.NewIceCreamServiceHandler(ConnectService{Store: store})))
 	mux.Handle("/v1/", gatewayCORS.Handler(gw))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	a.Handler = mux
 	return a, nil
 }
@@ -216,6 +232,7 @@ func (a *API) options(origins []string, sets map[string][]string) protocors.Opti
 		protocors.WithOrigins(origins...),
 		protocors.WithLogger(a.logger),
 		protocors.WithDebug(a.debug),
+		protocors.WithMeterProvider(a.meters),
 	}
 	for _, name := range slices.Sorted(maps.Keys(sets)) {
 		opts = append(opts, protocors.WithOriginSet(name, sets[name]...))

@@ -39,11 +39,7 @@ func (option) shared()                    {}
 // The options apply in order, as if given one by one.
 func WithOptions(opts ...Option) Option {
 	return option(func(s *core.Settings) {
-		for _, o := range opts {
-			if o != nil {
-				o.ApplyTo(s)
-			}
-		}
+		*s = core.Apply(opts, *s)
 	})
 }
 

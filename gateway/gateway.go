@@ -131,11 +131,7 @@ func (m *Middleware) Reconfigure(opts ...Option) error {
 func build(opts []Option) (*state, error) {
 	s := core.NewSettings()
 	s.Gateway.Mode = int(runtime.UnescapingModeDefault)
-	for _, o := range opts {
-		if o != nil {
-			o.ApplyTo(&s)
-		}
-	}
+	s = core.Apply(opts, s)
 	g := &s.Gateway
 	pl := core.NewPipeline(&s)
 	if g.Mode < int(runtime.UnescapingModeLegacy) || g.Mode > int(runtime.UnescapingModeAllCharacters) {

@@ -111,12 +111,7 @@ func (m *Middleware) Reconfigure(opts ...Option) error {
 
 // build is New without the Middleware.
 func build(opts []Option) (*state, error) {
-	s := core.NewSettings()
-	for _, o := range opts {
-		if o != nil {
-			o.ApplyTo(&s)
-		}
-	}
+	s := core.Apply(opts, core.NewSettings())
 	pl := core.NewPipeline(&s)
 	m := &state{
 		files:      s.Files,

@@ -98,3 +98,18 @@ func (s *Settings) defaultPolicy() (*corspb.Policy, Problems) {
 	ps = append(ps, ValidateSets(s.OriginOptions.Sets, s.OriginOptions)...)
 	return def, append(ps, ValidateDefault(def, s.OriginOptions)...)
 }
+
+// Applier is an option of either middleware: protocors.Option and
+// gateway.Option both are.
+type Applier interface{ ApplyTo(*Settings) }
+
+// Apply returns base with opts applied in order; nil
+// options are skipped.
+func Apply[O Applier](opts []O, base Settings) Settings {
+	for _, o := range opts {
+		if Applier(o) != nil {
+			o.ApplyTo(&base)
+		}
+	}
+	return base
+}

@@ -33,15 +33,33 @@ func isForm(h http.Header) bool {
 }
 
 // lowerEquals reports whether strings.ToLower(s) == lower, without
-// allocating.
+// allocating. lower is ASCII, and every rune that lower-cases to ASCII
+// takes one byte or more, so a shorter s never matches.
 func lowerEquals(s, lower string) bool {
+	if len(s) < len(lower) {
+		return false
+	}
 	i := 0
-	for _, c := range s {
-		l := unicode.ToLower(c)
+	for j := 0; j < len(s); {
+		c := s[j]
+		if c < utf8.RuneSelf {
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if i >= len(lower) || c != lower[i] {
+				return false
+			}
+			i++
+			j++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[j:])
+		l := unicode.ToLower(r)
 		if l >= utf8.RuneSelf || i >= len(lower) || byte(l) != lower[i] {
 			return false
 		}
 		i++
+		j += size
 	}
 	return i == len(lower)
 }

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"github.com/protocors/protocors"
@@ -11,7 +10,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/chromedp/chromedp"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -187,17 +185,15 @@ const attackJS = `(async (a) => {
   }
 })`
 
-// try makes the page at ctx run the attack and returns what it saw.
-func try(t *testing.T, ctx context.Context, a attack) sight {
+// try makes page p run the attack and returns what it saw.
+func try(t *testing.T, p *page, a attack) sight {
 	t.Helper()
 	arg, err := json.Marshal(a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := chromedp.Run(ctx, chromedp.Evaluate[sight](attackJS+"("+string(arg)+")", chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("%s %s: %v", a.Method, a.URL, err)
-	}
+	var got sight
+	p.run(t, attackJS+"("+string(arg)+")", &got)
 	return got
 }
 
@@ -208,53 +204,57 @@ func try(t *testing.T, ctx context.Context, a attack) sight {
 // the same requests from the same page reach the handler of an API whose
 // policy allows the page's origin.
 func TestAttackSimpleRequest(t *testing.T) {
-	s := browserSuite(t)
-	ctx := s.tab(t, s.refused)
-	restock := func(origin string) attackRoute {
-		return attackRoute{name: "RestockItem", method: "POST", template: "/v1/items/{id}:restock",
-			policy: &corspb.Policy{AllowOrigins: []string{origin}}}
-	}
-	victim := startAttackAPI(t, s, restock(s.page))     // the attacking page's origin is not allowed
-	control := startAttackAPI(t, s, restock(s.refused)) // the same page's origin is allowed
-
-	for _, body := range []string{"text", "multipart", "form"} {
-		for _, mode := range []string{"", "no-cors"} {
-			name := body
-			if mode != "" {
-				name += "/" + mode
-			}
-			t.Run(name, func(t *testing.T) {
-				a := attack{URL: victim.url + "/v1/items/vanilla:restock", Method: "POST", Body: body, Mode: mode}
-				before := victim.ran("RestockItem")
-				saw := try(t, ctx, a)
-				if n := victim.ran("RestockItem") - before; n != 0 {
-					victim.log(t)
-					t.Fatalf("RestockItem ran %d times for a %s POST from a refused origin; page saw %+v", n, body, saw)
-				}
-				if code := victim.lastAnswer("POST"); code != http.StatusForbidden {
-					t.Errorf("server answered the POST %d, want 403", code)
-				}
-				// 403 without CORS headers: fetch throws in cors mode, the
-				// response is opaque in no-cors mode.
-				if want := map[string]string{"": "blocked", "no-cors": "opaque"}[mode]; saw.Outcome != want {
-					t.Errorf("page saw %+v, want %s", saw, want)
-				}
-
-				a.URL = control.url + "/v1/items/vanilla:restock"
-				before = control.ran("RestockItem")
-				saw = try(t, ctx, a)
-				if n := control.ran("RestockItem") - before; n != 1 {
-					control.log(t)
-					t.Errorf("control: RestockItem ran %d times, want 1; page saw %+v", n, saw)
-				}
-				switch {
-				case mode == "no-cors" && saw.Outcome != "opaque",
-					mode == "" && (saw.Outcome != "read" || saw.Status != 200 || saw.Body != `{"rpc":"RestockItem"}`):
-					t.Errorf("control: page saw %+v", saw)
-				}
-			})
+	inEachEngine(t, func(t *testing.T, s *suite) {
+		p := s.tab(t, s.refused)
+		restock := func(origin string) attackRoute {
+			return attackRoute{name: "RestockItem", method: "POST", template: "/v1/items/{id}:restock",
+				policy: &corspb.Policy{AllowOrigins: []string{origin}}}
 		}
-	}
+		victim := startAttackAPI(t, s, restock(s.page))     // the attacking page's origin is not allowed
+		control := startAttackAPI(t, s, restock(s.refused)) // the same page's origin is allowed
+
+		for _, body := range []string{"text", "multipart", "form"} {
+			for _, mode := range []string{"", "no-cors"} {
+				name := body
+				if mode != "" {
+					name += "/" + mode
+				}
+				t.Run(name, func(t *testing.T) {
+					a := attack{URL: victim.url + "/v1/items/vanilla:restock", Method: "POST", Body: body, Mode: mode}
+					before := victim.ran("RestockItem")
+					saw := try(t, p, a)
+					if n := victim.ran("RestockItem") - before; n != 0 {
+						victim.log(t)
+						t.Fatalf("RestockItem ran %d times for a %s POST from a refused origin; page saw %+v", n, body, saw)
+					}
+					if code := victim.lastAnswer("POST"); code != http.StatusForbidden {
+						t.Errorf("server answered the POST %d, want 403", code)
+					}
+					// 403 without CORS headers: fetch throws in cors mode, the
+					// response is opaque in no-cors mode.
+					if want := map[string]string{"": "blocked", "no-cors": "opaque"}[mode]; saw.Outcome != want {
+						t.Errorf("page saw %+v, want %s", saw, want)
+					}
+					if mode == "" && !strings.Contains(saw.Error, s.engine.blocked) {
+						t.Errorf("page saw error %q, want %s's %q", saw.Error, s.engine.name, s.engine.blocked)
+					}
+
+					a.URL = control.url + "/v1/items/vanilla:restock"
+					before = control.ran("RestockItem")
+					saw = try(t, p, a)
+					if n := control.ran("RestockItem") - before; n != 1 {
+						control.log(t)
+						t.Errorf("control: RestockItem ran %d times, want 1; page saw %+v", n, saw)
+					}
+					switch {
+					case mode == "no-cors" && saw.Outcome != "opaque",
+						mode == "" && (saw.Outcome != "read" || saw.Status != 200 || saw.Body != `{"rpc":"RestockItem"}`):
+						t.Errorf("control: page saw %+v", saw)
+					}
+				})
+			}
+		}
+	})
 }
 
 // TestAttackMethodOverride: the mux runs, for a form POST carrying
@@ -262,42 +262,43 @@ func TestAttackSimpleRequest(t *testing.T) {
 // allowed to POST (UpdateItem, which allows that header) must not reach
 // DeleteItem (CORS disabled) at the same URL that way.
 func TestAttackMethodOverride(t *testing.T) {
-	s := browserSuite(t)
-	ctx := s.tab(t, s.page)
-	for _, allow := range []string{"X-HTTP-Method-Override", "*"} {
-		t.Run("allow_headers "+allow, func(t *testing.T) {
-			api := startAttackAPI(t, s,
-				attackRoute{name: "UpdateItem", method: "POST", template: "/v1/items/{id}",
-					policy: &corspb.Policy{AllowOrigins: []string{s.page}, AllowHeaders: []string{allow}}},
-				attackRoute{name: "DeleteItem", method: "DELETE", template: "/v1/items/{id}",
-					policy: &corspb.Policy{Enabled: proto.Bool(false)}},
-			)
-			url := api.url + "/v1/items/vanilla"
+	inEachEngine(t, func(t *testing.T, s *suite) {
+		p := s.tab(t, s.page)
+		for _, allow := range []string{"X-HTTP-Method-Override", "*"} {
+			t.Run("allow_headers "+allow, func(t *testing.T) {
+				api := startAttackAPI(t, s,
+					attackRoute{name: "UpdateItem", method: "POST", template: "/v1/items/{id}",
+						policy: &corspb.Policy{AllowOrigins: []string{s.page}, AllowHeaders: []string{allow}}},
+					attackRoute{name: "DeleteItem", method: "DELETE", template: "/v1/items/{id}",
+						policy: &corspb.Policy{Enabled: proto.Bool(false)}},
+				)
+				url := api.url + "/v1/items/vanilla"
 
-			// Control: the page may POST the form to UpdateItem.
-			saw := try(t, ctx, attack{URL: url, Method: "POST", Body: "form"})
-			if saw.Outcome != "read" || saw.Status != 200 || saw.Body != `{"rpc":"UpdateItem"}` || api.ran("UpdateItem") != 1 {
+				// Control: the page may POST the form to UpdateItem.
+				saw := try(t, p, attack{URL: url, Method: "POST", Body: "form"})
+				if saw.Outcome != "read" || saw.Status != 200 || saw.Body != `{"rpc":"UpdateItem"}` || api.ran("UpdateItem") != 1 {
+					api.log(t)
+					t.Fatalf("control: page saw %+v, UpdateItem ran %d times", saw, api.ran("UpdateItem"))
+				}
+
+				saw = try(t, p, attack{URL: url, Method: "POST", Body: "form",
+					Headers: map[string]string{"X-HTTP-Method-Override": "DELETE"}})
 				api.log(t)
-				t.Fatalf("control: page saw %+v, UpdateItem ran %d times", saw, api.ran("UpdateItem"))
-			}
-
-			saw = try(t, ctx, attack{URL: url, Method: "POST", Body: "form",
-				Headers: map[string]string{"X-HTTP-Method-Override": "DELETE"}})
-			api.log(t)
-			if n := api.ran("DeleteItem"); n != 0 {
-				t.Fatalf("DeleteItem ran %d times through X-HTTP-Method-Override; page saw %+v", n, saw)
-			}
-			if n := api.ran("UpdateItem"); n != 1 {
-				t.Errorf("UpdateItem ran %d times, want only the control's", n)
-			}
-			if saw.Outcome != "blocked" {
-				t.Errorf("page saw %+v, want blocked", saw)
-			}
-			if len(api.preflightsFor("POST")) == 0 {
-				t.Errorf("the browser sent no preflight for the override header")
-			}
-		})
-	}
+				if n := api.ran("DeleteItem"); n != 0 {
+					t.Fatalf("DeleteItem ran %d times through X-HTTP-Method-Override; page saw %+v", n, saw)
+				}
+				if n := api.ran("UpdateItem"); n != 1 {
+					t.Errorf("UpdateItem ran %d times, want only the control's", n)
+				}
+				if saw.Outcome != "blocked" {
+					t.Errorf("page saw %+v, want blocked", saw)
+				}
+				if len(api.preflightsFor("POST")) == 0 {
+					t.Errorf("the browser sent no preflight for the override header")
+				}
+			})
+		}
+	})
 }
 
 // TestAttackPreflightCache: a browser caches a preflight's header grants for
@@ -305,31 +306,32 @@ func TestAttackMethodOverride(t *testing.T) {
 // (max age 600) must not let the page send POST with X-Foo to ArchiveItem
 // (CORS disabled) at the same URL without asking.
 func TestAttackPreflightCache(t *testing.T) {
-	s := browserSuite(t)
-	ctx := s.tab(t, s.page)
-	api := startAttackAPI(t, s,
-		attackRoute{name: "EditItem", method: "PUT", template: "/v1/items/{id}",
-			policy: &corspb.Policy{AllowOrigins: []string{s.page}, AllowHeaders: []string{"X-Foo"}, MaxAgeSeconds: proto.Uint32(600)}},
-		attackRoute{name: "ArchiveItem", method: "POST", template: "/v1/items/{id}",
-			policy: &corspb.Policy{Enabled: proto.Bool(false)}},
-	)
-	url := api.url + "/v1/items/vanilla"
-	xfoo := map[string]string{"X-Foo": "1"}
+	inEachEngine(t, func(t *testing.T, s *suite) {
+		p := s.tab(t, s.page)
+		api := startAttackAPI(t, s,
+			attackRoute{name: "EditItem", method: "PUT", template: "/v1/items/{id}",
+				policy: &corspb.Policy{AllowOrigins: []string{s.page}, AllowHeaders: []string{"X-Foo"}, MaxAgeSeconds: proto.Uint32(600)}},
+			attackRoute{name: "ArchiveItem", method: "POST", template: "/v1/items/{id}",
+				policy: &corspb.Policy{Enabled: proto.Bool(false)}},
+		)
+		url := api.url + "/v1/items/vanilla"
+		xfoo := map[string]string{"X-Foo": "1"}
 
-	saw := try(t, ctx, attack{URL: url, Method: "PUT", Body: "text", Headers: xfoo})
-	if saw.Outcome != "read" || saw.Status != 200 || saw.Body != `{"rpc":"EditItem"}` || api.ran("EditItem") != 1 {
+		saw := try(t, p, attack{URL: url, Method: "PUT", Body: "text", Headers: xfoo})
+		if saw.Outcome != "read" || saw.Status != 200 || saw.Body != `{"rpc":"EditItem"}` || api.ran("EditItem") != 1 {
+			api.log(t)
+			t.Fatalf("PUT: page saw %+v, EditItem ran %d times", saw, api.ran("EditItem"))
+		}
+
+		saw = try(t, p, attack{URL: url, Method: "POST", Body: "text", Headers: xfoo})
 		api.log(t)
-		t.Fatalf("PUT: page saw %+v, EditItem ran %d times", saw, api.ran("EditItem"))
-	}
-
-	saw = try(t, ctx, attack{URL: url, Method: "POST", Body: "text", Headers: xfoo})
-	api.log(t)
-	post := api.preflightsFor("POST")
-	t.Logf("Chromium preflighted the POST: %t %q (PUT preflights: %q)", len(post) > 0, post, api.preflightsFor("PUT"))
-	if n := api.ran("ArchiveItem"); n != 0 {
-		t.Fatalf("ArchiveItem ran %d times: the page reached it through the PUT's cached X-Foo grant; page saw %+v", n, saw)
-	}
-	if saw.Outcome != "blocked" {
-		t.Errorf("page saw %+v, want blocked", saw)
-	}
+		post := api.preflightsFor("POST")
+		t.Logf("Chromium preflighted the POST: %t %q (PUT preflights: %q)", len(post) > 0, post, api.preflightsFor("PUT"))
+		if n := api.ran("ArchiveItem"); n != 0 {
+			t.Fatalf("ArchiveItem ran %d times: the page reached it through the PUT's cached X-Foo grant; page saw %+v", n, saw)
+		}
+		if saw.Outcome != "blocked" {
+			t.Errorf("page saw %+v, want blocked", saw)
+		}
+	})
 }

@@ -1,8 +1,12 @@
-// Package e2e holds protocors' end-to-end tests in a real browser: headless
-// Chromium (Debian's package, driven by chromedp) loads a page from one
-// origin that calls the example API (examples/icecream) on another origin,
-// with plain fetch and with the official Connect web client, and the tests
-// assert what the page was allowed to see.
+// Package e2e holds protocors' end-to-end tests in real browsers, two
+// engines: headless Chromium (Debian's package, driven by chromedp over the
+// DevTools Protocol) and headless Firefox ESR (Debian's package, driven over
+// WebDriver BiDi). A page from one origin calls the example API
+// (examples/icecream) on another origin, with plain fetch, with the official
+// Connect web client and with Google's official gRPC-Web client, and the
+// tests assert what the page was allowed to see. Every browser test runs in
+// both engines, as subtests named chromium and firefox, from one test body;
+// where the engines legitimately differ, the test states each one's result.
 //
 // This directory is a Go module of its own
 // (github.com/protocors/protocors/internal/e2e, with replace
@@ -14,9 +18,9 @@
 //
 // Run them from the repository root with:
 //
-//	apt-get install -y chromium && (cd internal/e2e/testdata/web && npm ci)
+//	apt-get install -y chromium firefox-esr && (cd internal/e2e/testdata/web && npm ci)
 //	cd internal/e2e && go test ./...
 //
-// Without Chromium or the npm packages the browser tests skip, unless
-// CI=true, where they fail.
+// Without an engine, its subtests skip (without the npm packages, all
+// browser tests do), unless CI=true, where they fail.
 package e2e

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,111 +15,205 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
-
 	"github.com/protocors/protocors/examples/icecream/shop"
 )
 
 const (
-	chromiumPath = "/usr/bin/chromium"
-	webDir       = "testdata/web"
-	howToRun     = "browser tests need Chromium and npm packages: apt-get install -y chromium && (cd internal/e2e/testdata/web && npm ci)"
+	webDir   = "testdata/web"
+	howToRun = "browser tests need Chromium, Firefox and npm packages: apt-get install -y chromium firefox-esr && (cd internal/e2e/testdata/web && npm ci)"
 )
 
-// suite is shared by every test: one browser, one API, two page origins.
+// An engine is a browser every browser test runs in, as a subtest named
+// after it (TestConnectWeb/chromium/..., TestConnectWeb/firefox/...).
+type engine struct {
+	name string // subtest name
+	path string // executable, from Debian's package
+	// blocked is the text of the TypeError fetch throws when the browser
+	// blocks a response or stops a request: CORS errors are vague on
+	// purpose, and each engine words its own.
+	blocked string
+	launch  func(path, profile string) (browser, error)
+}
+
+var engines = []*engine{{
+	name:    "chromium",
+	path:    "/usr/bin/chromium",
+	blocked: "Failed to fetch",
+	launch:  launchChromium, // chromedp, over the Chrome DevTools Protocol
+}, {
+	name:    "firefox",
+	path:    "/usr/bin/firefox-esr",
+	blocked: "NetworkError when attempting to fetch resource.",
+	launch:  launchFirefox, // WebDriver BiDi (bidi_test.go)
+}}
+
+// browser is a running engine, shared by every test of the test binary.
+type browser interface {
+	// open opens a new tab on url and returns once the page has loaded.
+	open(url string) (tab, error)
+	close()
+}
+
+// tab is one page in a browser.
+type tab interface {
+	// evalString evaluates the JavaScript expression expr, whose value is a
+	// string or a promise of one, and returns that string.
+	evalString(expr string) (string, error)
+	// setCookie stores a cookie for url's host in the browser, as if a
+	// response from url had set it.
+	setCookie(url, name, value string) error
+	close()
+}
+
+// suite is what the tests in one engine share: one browser, one API, two
+// page origins. Each engine has its own servers, so what one engine's
+// browser did (the API's store, its recorder) never shows in the other's.
 type suite struct {
-	api string // API base URL, http://127.0.0.1:port
+	engine *engine
+	api    string // API base URL, http://127.0.0.1:port
 	// apiSameSite is the same API as http://localhost:port: another origin
 	// than the page, but the same site, so the browser sends its cookies on
 	// credentialed calls as it would from app.example.com to
-	// api.example.com. (Across sites, Chromium's third-party cookie
-	// blocking would keep them.)
+	// api.example.com. (Across sites, third-party cookie policies differ
+	// between engines: see TestCredentials.)
 	apiSameSite string
 	page        string // authorized page origin, http://localhost:port
 	refused     string // another page origin the API does not authorize
-	browser     context.Context
+	browser     browser
 	seen        *recorder
 
+	mu      sync.Mutex
 	cleanup []func()
 }
 
+// started is an engine's suite, started on first use.
+type started struct {
+	once sync.Once
+	s    *suite
+	err  error
+	skip string
+}
+
 var (
-	setupOnce sync.Once
-	shared    *suite
-	setupErr  error
-	skipMsg   string
+	bundleOnce sync.Once
+	bundleDir  string // index.html and bundle.js, shared by every engine
+	bundleErr  error
+
+	suites = map[string]*started{}
 )
+
+func init() {
+	for _, e := range engines {
+		suites[e.name] = new(started)
+	}
+}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if shared != nil {
-		for i := len(shared.cleanup) - 1; i >= 0; i-- {
-			shared.cleanup[i]()
+	for _, st := range suites {
+		if st.s != nil {
+			st.s.close()
 		}
+	}
+	if bundleDir != "" {
+		os.RemoveAll(bundleDir)
 	}
 	os.Exit(code)
 }
 
-// browserSuite returns the shared suite, starting it on first use. Without
-// Chromium or node_modules it skips the test, or fails it when CI=true.
-func browserSuite(t *testing.T) *suite {
+// inEachEngine runs body as one subtest per engine, named after it. The
+// engines run in parallel: each has its own browser and servers.
+func inEachEngine(t *testing.T, body func(t *testing.T, s *suite)) {
 	t.Helper()
-	setupOnce.Do(func() {
-		if _, err := os.Stat(chromiumPath); err != nil {
-			skipMsg = howToRun
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			t.Parallel()
+			body(t, browserSuite(t, e))
+		})
+	}
+}
+
+// byEngine returns this engine's entry in a result that legitimately
+// differs between engines. The map names every engine.
+func byEngine[T any](t *testing.T, s *suite, m map[string]T) T {
+	t.Helper()
+	v, ok := m[s.engine.name]
+	if !ok || len(m) != len(engines) {
+		t.Fatalf("expectation %v does not name every engine", m)
+	}
+	return v
+}
+
+// browserSuite returns engine e's suite, starting it on first use. Without
+// the engine or node_modules it skips the test, or fails it when CI=true.
+func browserSuite(t *testing.T, e *engine) *suite {
+	t.Helper()
+	st := suites[e.name]
+	st.once.Do(func() {
+		if _, err := os.Stat(e.path); err != nil {
+			st.skip = fmt.Sprintf("%s not found at %s; %s", e.name, e.path, howToRun)
 			return
 		}
 		if _, err := os.Stat(filepath.Join(webDir, "node_modules", ".bin", "esbuild")); err != nil {
-			skipMsg = howToRun
+			st.skip = howToRun
 			return
 		}
-		shared, setupErr = startSuite()
-	})
-	if skipMsg != "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal(skipMsg)
+		bundleOnce.Do(func() { bundleDir, bundleErr = bundle() })
+		if bundleErr != nil {
+			st.err = bundleErr
+			return
 		}
-		t.Skip(skipMsg)
+		st.s, st.err = startSuite(e)
+	})
+	if st.skip != "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal(st.skip)
+		}
+		t.Skip(st.skip)
 	}
-	if setupErr != nil {
-		t.Fatal(setupErr)
+	if st.err != nil {
+		t.Fatal(st.err)
 	}
-	return shared
+	return st.s
 }
 
-func startSuite() (s *suite, err error) {
-	s = &suite{seen: &recorder{}}
-	defer func() {
-		if err != nil {
-			for i := len(s.cleanup) - 1; i >= 0; i-- {
-				s.cleanup[i]()
-			}
-		}
-	}()
-
-	// Bundle the Connect web client with esbuild, at test time.
+// bundle bundles the page's code (src/e2e.ts: the Connect web client and
+// the official gRPC-Web client) with esbuild, at test time, into a new
+// directory next to index.html.
+func bundle() (string, error) {
 	dist, err := os.MkdirTemp("", "protocors-e2e-web-")
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	s.cleanup = append(s.cleanup, func() { os.RemoveAll(dist) })
 	esbuild := exec.Command(filepath.Join("node_modules", ".bin", "esbuild"), "src/e2e.ts",
 		"--bundle", "--format=iife", "--target=es2022", "--log-level=warning",
 		"--outfile="+filepath.Join(dist, "bundle.js"))
 	esbuild.Dir = webDir
 	if out, err := esbuild.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("esbuild: %v\n%s", err, out)
+		os.RemoveAll(dist)
+		return "", fmt.Errorf("esbuild: %v\n%s", err, out)
 	}
 	index, err := os.ReadFile(filepath.Join(webDir, "index.html"))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dist, "index.html"), index, 0o644)
+	}
 	if err != nil {
-		return nil, err
+		os.RemoveAll(dist)
+		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(dist, "index.html"), index, 0o644); err != nil {
-		return nil, err
-	}
+	return dist, nil
+}
+
+func startSuite(e *engine) (s *suite, err error) {
+	s = &suite{engine: e, seen: &recorder{}}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
 
 	// Two page origins on localhost, the API on 127.0.0.1: three origins.
-	pages := http.FileServer(http.Dir(dist))
+	pages := http.FileServer(http.Dir(bundleDir))
 	if s.page, err = s.serve("localhost:0", "localhost", pages); err != nil {
 		return nil, err
 	}
@@ -129,7 +222,7 @@ func startSuite() (s *suite, err error) {
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
-		logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		logger = slog.New(slog.NewTextHandler(os.Stderr, nil)).With("engine", e.name)
 	}
 	api, err := shop.APIHandler(shop.NewStore(), []string{s.page}, logger, testing.Verbose())
 	if err != nil {
@@ -140,39 +233,39 @@ func startSuite() (s *suite, err error) {
 	}
 	s.apiSameSite = strings.Replace(s.api, "127.0.0.1", "localhost", 1)
 
-	// One headless Chromium for the whole suite, fresh profile.
-	profile, err := os.MkdirTemp("", "protocors-e2e-chromium-")
+	// One browser per engine for the whole test binary, fresh profile.
+	profile, err := os.MkdirTemp("", "protocors-e2e-"+e.name+"-")
 	if err != nil {
 		return nil, err
 	}
-	s.cleanup = append(s.cleanup, func() { os.RemoveAll(profile) })
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(profile),
-	)
-	s.cleanup = append(s.cleanup, cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(allocCtx)
-	s.cleanup = append(s.cleanup, func() { cancelBrowser() })
-	// Start the browser now, so a broken installation fails here. (The
-	// first action allocates the browser with the context it is given, which
-	// must live as long as the suite: no timeout here.)
-	if err := chromedp.Do(browser, chromedp.Navigate("about:blank")); err != nil {
-		return nil, fmt.Errorf("start %s: %w", chromiumPath, err)
+	s.addCleanup(func() { os.RemoveAll(profile) })
+	b, err := e.launch(e.path, profile)
+	if err != nil {
+		return nil, fmt.Errorf("start %s: %w", e.path, err)
 	}
-	s.browser = browser
+	s.addCleanup(b.close)
+	s.browser = b
 	return s, nil
 }
 
-// serve serves h on addr and returns its URL as http://host:port.
+func (s *suite) addCleanup(f func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cleanup = append(s.cleanup, f)
+}
+
+func (s *suite) close() {
+	s.mu.Lock()
+	cleanup := s.cleanup
+	s.cleanup = nil
+	s.mu.Unlock()
+	for i := len(cleanup) - 1; i >= 0; i-- {
+		cleanup[i]()
+	}
+}
+
+// serve serves h on addr until the test binary ends and returns its URL as
+// http://host:port.
 func (s *suite) serve(addr, host string, h http.Handler) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -180,7 +273,7 @@ func (s *suite) serve(addr, host string, h http.Handler) (string, error) {
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	s.cleanup = append(s.cleanup, func() { srv.Close() })
+	s.addCleanup(func() { srv.Close() })
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return "http://" + net.JoinHostPort(host, port), nil
 }
@@ -217,21 +310,69 @@ func (r *recorder) reached(method, part string) bool {
 	return false
 }
 
-// tab opens a new tab on the page served from origin and waits for the
+// page is a tab of the suite's browser, closed when the test ends.
+type page struct {
+	tab tab
+	url string
+}
+
+// tab opens a new tab on the test page served from origin and waits for the
 // bundle to load.
-func (s *suite) tab(t *testing.T, origin string) context.Context {
+func (s *suite) tab(t *testing.T, origin string) *page {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(s.browser)
-	t.Cleanup(cancel)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancelTimeout)
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(origin+"/index.html"),
-		chromedp.Poll[chromedp.Void](`document.body && document.body.dataset.ready === "true"`, chromedp.WithPollingTimeout(20*time.Second)),
-	); err != nil {
-		t.Fatalf("load page %s: %v", origin, err)
+	p := s.open(t, origin+"/index.html")
+	p.waitFor(t, `document.body && document.body.dataset.ready === "true"`, 20*time.Second)
+	return p
+}
+
+// open opens a new tab on url and waits for it to load.
+func (s *suite) open(t *testing.T, url string) *page {
+	t.Helper()
+	tb, err := s.browser.open(url)
+	if err != nil {
+		t.Fatalf("%s: load page %s: %v", s.engine.name, url, err)
 	}
-	return ctx
+	t.Cleanup(tb.close)
+	return &page{tab: tb, url: url}
+}
+
+// run evaluates the JavaScript expression expr (awaiting it if it is a
+// promise) in the page and decodes its value, which JSON.stringify
+// serializes, into out (nil: ignore it).
+func (p *page) run(t *testing.T, expr string, out any) {
+	t.Helper()
+	text, err := p.tab.evalString(`(async () => JSON.stringify(await (` + expr + `)) ?? "null")()`)
+	if err != nil {
+		t.Fatalf("%s: %v", expr, err)
+	}
+	if out == nil {
+		return
+	}
+	if err := json.Unmarshal([]byte(text), out); err != nil {
+		t.Fatalf("%s: decode %s: %v", expr, text, err)
+	}
+}
+
+// waitFor waits until the JavaScript condition cond holds in the page.
+func (p *page) waitFor(t *testing.T, cond string, timeout time.Duration) {
+	t.Helper()
+	p.run(t, fmt.Sprintf(`new Promise((resolve, reject) => {
+		const end = Date.now() + %d;
+		const poll = () => {
+			if (%s) resolve(true);
+			else if (Date.now() > end) reject(new Error("timed out after %v waiting for " + %q + " in " + location.href));
+			else setTimeout(poll, 20);
+		};
+		poll();
+	})`, timeout.Milliseconds(), cond, timeout, cond), nil)
+}
+
+// setCookie stores a cookie for url's host, as if url had set it at login.
+func (p *page) setCookie(t *testing.T, url, name, value string) {
+	t.Helper()
+	if err := p.tab.setCookie(url, name, value); err != nil {
+		t.Fatalf("set cookie %s for %s: %v", name, url, err)
+	}
 }
 
 // observation is what a call let the page see (window.e2e in src/e2e.ts).
@@ -251,7 +392,7 @@ func (o observation) String() string {
 }
 
 // eval calls window.e2e.<fn>(args...) in the page and decodes the result.
-func eval(t *testing.T, ctx context.Context, fn string, args ...any) observation {
+func eval(t *testing.T, p *page, fn string, args ...any) observation {
 	t.Helper()
 	parts := make([]string, len(args))
 	for i, a := range args {
@@ -261,11 +402,8 @@ func eval(t *testing.T, ctx context.Context, fn string, args ...any) observation
 		}
 		parts[i] = string(b)
 	}
-	expr := "window.e2e." + fn + "(" + strings.Join(parts, ", ") + ")"
-	o, err := chromedp.Run(ctx, chromedp.Evaluate[observation](expr, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatalf("%s: %v", expr, err)
-	}
+	var o observation
+	p.run(t, "window.e2e."+fn+"("+strings.Join(parts, ", ")+")", &o)
 	return o
 }
 

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/chromedp"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -38,90 +37,91 @@ import (
 // browser skip the preflight; TestReconfigureExampleFactory covers that
 // case with the example's 600 s.)
 func TestReconfigureInBrowser(t *testing.T) {
-	s := browserSuite(t)
-	const template = "/v1/orders/{id}:ship"
-	policy := &corspb.Policy{AllowOriginSets: []string{"partners"}, MaxAgeSeconds: proto.Uint32(0)}
-	options := func(partners ...string) []gateway.Option {
-		// Reconfigure replaces the whole configuration: every option, every time.
-		return []gateway.Option{
-			protocors.WithFiles(new(protoregistry.Files)),
-			gateway.WithRoute("POST", template, policy),
-			protocors.WithOriginSet("partners", partners...),
+	inEachEngine(t, func(t *testing.T, s *suite) {
+		const template = "/v1/orders/{id}:ship"
+		policy := &corspb.Policy{AllowOriginSets: []string{"partners"}, MaxAgeSeconds: proto.Uint32(0)}
+		options := func(partners ...string) []gateway.Option {
+			// Reconfigure replaces the whole configuration: every option, every time.
+			return []gateway.Option{
+				protocors.WithFiles(new(protoregistry.Files)),
+				gateway.WithRoute("POST", template, policy),
+				protocors.WithOriginSet("partners", partners...),
+			}
 		}
-	}
-	mw, err := gateway.New(options(s.page)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var runs atomic.Int32
-	mux := runtime.NewServeMux()
-	if err := mux.HandlePath("POST", template, func(w http.ResponseWriter, _ *http.Request, p map[string]string) {
-		runs.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"shipped":%q}`, p["id"])
-	}); err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var preflights []int // status of each preflight, in order
-	h := mw.Handler(mux)
-	api, err := s.serve("127.0.0.1:0", "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		sw := &statusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r)
-		if r.Method == http.MethodOptions {
+		mw, err := gateway.New(options(s.page)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var runs atomic.Int32
+		mux := runtime.NewServeMux()
+		if err := mux.HandlePath("POST", template, func(w http.ResponseWriter, _ *http.Request, p map[string]string) {
+			runs.Add(1)
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"shipped":%q}`, p["id"])
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var preflights []int // status of each preflight, in order
+		h := mw.Handler(mux)
+		api, err := s.serve("127.0.0.1:0", "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sw := &statusWriter{ResponseWriter: w}
+			h.ServeHTTP(sw, r)
+			if r.Method == http.MethodOptions {
+				mu.Lock()
+				preflights = append(preflights, sw.code())
+				mu.Unlock()
+			}
+		}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lastPreflight := func() (n, status int) {
 			mu.Lock()
-			preflights = append(preflights, sw.code())
-			mu.Unlock()
+			defer mu.Unlock()
+			if len(preflights) == 0 {
+				return 0, 0
+			}
+			return len(preflights), preflights[len(preflights)-1]
 		}
-	}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	lastPreflight := func() (n, status int) {
-		mu.Lock()
-		defer mu.Unlock()
-		if len(preflights) == 0 {
-			return 0, 0
+
+		p := s.tab(t, s.refused) // origin B
+		ship := fetchSpec{URL: api + "/v1/orders/42:ship", Method: "POST",
+			Headers: map[string]string{"Content-Type": "application/json"}, Body: `{}`}
+		step := func(name, outcome string, runsWant int32, preflightWant int) {
+			t.Helper()
+			before, _ := lastPreflight()
+			o := eval(t, p, "fetch", ship)
+			n, status := lastPreflight()
+			if o.Outcome != outcome {
+				t.Fatalf("%s: page saw %v, want %s", name, o, outcome)
+			}
+			if got := runs.Load(); got != runsWant {
+				t.Errorf("%s: handler ran %d times in all, want %d", name, got, runsWant)
+			}
+			if n != before+1 || status != preflightWant {
+				t.Errorf("%s: %d new preflights, last answered %d; want 1 answered %d (max age 0: no cache)", name, n-before, status, preflightWant)
+			}
 		}
-		return len(preflights), preflights[len(preflights)-1]
-	}
 
-	ctx := s.tab(t, s.refused) // origin B
-	ship := fetchSpec{URL: api + "/v1/orders/42:ship", Method: "POST",
-		Headers: map[string]string{"Content-Type": "application/json"}, Body: `{}`}
-	step := func(name, outcome string, runsWant int32, preflightWant int) {
-		t.Helper()
-		before, _ := lastPreflight()
-		o := eval(t, ctx, "fetch", ship)
-		n, status := lastPreflight()
-		if o.Outcome != outcome {
-			t.Fatalf("%s: page saw %v, want %s", name, o, outcome)
+		step("B not in the set", "blocked", 0, http.StatusForbidden)
+
+		if err := mw.Reconfigure(options(s.page, s.refused)...); err != nil {
+			t.Fatal(err)
 		}
-		if got := runs.Load(); got != runsWant {
-			t.Errorf("%s: handler ran %d times in all, want %d", name, got, runsWant)
+		step("B added", "allowed", 1, http.StatusNoContent)
+
+		if err := mw.Reconfigure(options(s.page)...); err != nil {
+			t.Fatal(err)
 		}
-		if n != before+1 || status != preflightWant {
-			t.Errorf("%s: %d new preflights, last answered %d; want 1 answered %d (max age 0: no cache)", name, n-before, status, preflightWant)
+		step("B removed", "blocked", 1, http.StatusForbidden)
+
+		// A configuration New would refuse changes nothing.
+		if err := mw.Reconfigure(options(s.page, s.refused+"/")...); err == nil {
+			t.Fatal("Reconfigure accepted an origin with a path")
 		}
-	}
-
-	step("B not in the set", "blocked", 0, http.StatusForbidden)
-
-	if err := mw.Reconfigure(options(s.page, s.refused)...); err != nil {
-		t.Fatal(err)
-	}
-	step("B added", "allowed", 1, http.StatusNoContent)
-
-	if err := mw.Reconfigure(options(s.page)...); err != nil {
-		t.Fatal(err)
-	}
-	step("B removed", "blocked", 1, http.StatusForbidden)
-
-	// A configuration New would refuse changes nothing.
-	if err := mw.Reconfigure(options(s.page, s.refused+"/")...); err == nil {
-		t.Fatal("Reconfigure accepted an origin with a path")
-	}
-	step("after a refused Reconfigure", "blocked", 1, http.StatusForbidden)
+		step("after a refused Reconfigure", "blocked", 1, http.StatusForbidden)
+	})
 }
 
 // TestReconfigureExampleFactory: the example's RestockIceCream allows the
@@ -137,54 +137,55 @@ func TestReconfigureInBrowser(t *testing.T) {
 // cross-origin protection refuses them before the handler (403, no CORS
 // headers), so the page is blocked and the stock unchanged either way.
 func TestReconfigureExampleFactory(t *testing.T) {
-	s := browserSuite(t)
-	api, err := shop.NewAPI(shop.NewStore(), []string{s.page}, nil, slog.New(slog.DiscardHandler), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	apiURL, err := s.serve("127.0.0.1:0", "127.0.0.1", api)
-	if err != nil {
-		t.Fatal(err)
-	}
-	stock := func() string {
-		t.Helper()
-		res, err := http.Get(apiURL + "/v1/icecream/vanilla")
+	inEachEngine(t, func(t *testing.T, s *suite) {
+		api, err := shop.NewAPI(shop.NewStore(), []string{s.page}, nil, slog.New(slog.DiscardHandler), false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		return lookup(body, "iceCream.scoops")
-	}
-	calls := map[string]fetchSpec{
-		"connect": connectJSON(apiURL, "RestockIceCream", `{"flavor":"vanilla","scoops":1}`, nil),
-		"gateway": {URL: apiURL + "/v1/icecream/vanilla:restock", Method: "POST", Body: `{"scoops":1}`,
-			Headers: map[string]string{"Content-Type": "application/json"}},
-	}
-	ctx := s.tab(t, s.refused) // origin B
-	step := func(name, outcome, stockWant string) {
-		t.Helper()
-		for _, via := range []string{"connect", "gateway"} {
-			if o := eval(t, ctx, "fetch", calls[via]); o.Outcome != outcome || (outcome == "allowed" && o.Status != http.StatusOK) {
-				t.Errorf("%s, %s: page saw %v, want %s", name, via, o, outcome)
+		apiURL, err := s.serve("127.0.0.1:0", "127.0.0.1", api)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stock := func() string {
+			t.Helper()
+			res, err := http.Get(apiURL + "/v1/icecream/vanilla")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			return lookup(body, "iceCream.scoops")
+		}
+		calls := map[string]fetchSpec{
+			"connect": connectJSON(apiURL, "RestockIceCream", `{"flavor":"vanilla","scoops":1}`, nil),
+			"gateway": {URL: apiURL + "/v1/icecream/vanilla:restock", Method: "POST", Body: `{"scoops":1}`,
+				Headers: map[string]string{"Content-Type": "application/json"}},
+		}
+		p := s.tab(t, s.refused) // origin B
+		step := func(name, outcome, stockWant string) {
+			t.Helper()
+			for _, via := range []string{"connect", "gateway"} {
+				if o := eval(t, p, "fetch", calls[via]); o.Outcome != outcome || (outcome == "allowed" && o.Status != http.StatusOK) {
+					t.Errorf("%s, %s: page saw %v, want %s", name, via, o, outcome)
+				}
+			}
+			if got := stock(); got != stockWant {
+				t.Errorf("%s: vanilla has %s scoops, want %s", name, got, stockWant)
 			}
 		}
-		if got := stock(); got != stockWant {
-			t.Errorf("%s: vanilla has %s scoops, want %s", name, got, stockWant)
+
+		step("factory set empty", "blocked", "10")
+
+		if err := api.Reconfigure([]string{s.page}, map[string][]string{shop.SetFactory: {s.refused}}); err != nil {
+			t.Fatal(err)
 		}
-	}
+		step("B in the factory set", "allowed", "12")
 
-	step("factory set empty", "blocked", "10")
-
-	if err := api.Reconfigure([]string{s.page}, map[string][]string{shop.SetFactory: {s.refused}}); err != nil {
-		t.Fatal(err)
-	}
-	step("B in the factory set", "allowed", "12")
-
-	if err := api.Reconfigure([]string{s.page}, nil); err != nil {
-		t.Fatal(err)
-	}
-	step("B removed", "blocked", "12")
+		if err := api.Reconfigure([]string{s.page}, nil); err != nil {
+			t.Fatal(err)
+		}
+		step("B removed", "blocked", "12")
+	})
 }
 
 // TestExamplePageAfterReload: the example reconfigured at run time (as its
@@ -192,52 +193,35 @@ func TestReconfigureExampleFactory(t *testing.T) {
 // page, loaded after the reload, shows the set's members and expects, and
 // gets, its RestockIceCream calls allowed.
 func TestExamplePageAfterReload(t *testing.T) {
-	s := browserSuite(t)
-	ex, err := shop.Start(shop.Config{APIAddr: "127.0.0.1:0", PageAddr: "localhost:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		ex.Shutdown(ctx)
-	})
-	if err := ex.Reconfigure(nil, map[string][]string{shop.SetFactory: {ex.PageURL}}); err != nil {
-		t.Fatal(err)
-	}
+	inEachEngine(t, func(t *testing.T, s *suite) {
+		ex, err := shop.Start(shop.Config{APIAddr: "127.0.0.1:0", PageAddr: "localhost:0"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			ex.Shutdown(ctx)
+		})
+		if err := ex.Reconfigure(nil, map[string][]string{shop.SetFactory: {ex.PageURL}}); err != nil {
+			t.Fatal(err)
+		}
 
-	ctx, cancel := chromedp.NewContext(s.browser)
-	t.Cleanup(cancel)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	t.Cleanup(cancelTimeout)
-	if err := chromedp.Do(ctx,
-		chromedp.Navigate(ex.PageURL),
-		chromedp.WaitVisible("#run-all"),
-		chromedp.Click("#run-all"),
-		chromedp.Poll[chromedp.Void](`document.body.dataset.done === "true"`, chromedp.WithPollingTimeout(30*time.Second)),
-	); err != nil {
-		t.Fatal(err)
-	}
-	type row struct{ Outcome, Text string }
-	rows, err := chromedp.Run(ctx, chromedp.Evaluate[map[string]row](`Object.fromEntries(
-		[...document.querySelectorAll("#cases tr")].map(tr => {
-			const td = tr.querySelector("td.result");
-			return [tr.id, { Outcome: td.dataset.outcome, Text: td.textContent }];
-		}))`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for id, outcome := range map[string]string{"connect-restock": "allowed", "gateway-restock": "allowed", "gateway-restock-simple": "ran"} {
-		if rows[id].Outcome != outcome {
-			t.Errorf("%s: page shows %s, want %s:\n%s", id, rows[id].Outcome, outcome, rows[id].Text)
+		p, rows := runExamplePage(t, s, ex.PageURL)
+		for id, outcome := range map[string]string{"connect-restock": "allowed", "gateway-restock": "allowed", "gateway-restock-simple": "ran"} {
+			if rows[id].Outcome != outcome {
+				t.Errorf("%s: page shows %s, want %s:\n%s", id, rows[id].Outcome, outcome, rows[id].Text)
+			}
 		}
-	}
-	for id, r := range rows {
-		if strings.Contains(r.Text, "unexpected") {
-			t.Errorf("%s: %s", id, r.Text)
+		for id, r := range rows {
+			if strings.Contains(r.Text, "unexpected") {
+				t.Errorf("%s: %s", id, r.Text)
+			}
 		}
-	}
-	if factory, err := chromedp.Run(ctx, chromedp.Text("#factory")); err != nil || factory != ex.PageURL {
-		t.Errorf("page shows factory origins %q (%v), want %s", factory, err, ex.PageURL)
-	}
+		var factory string
+		p.run(t, `document.querySelector("#factory").innerText`, &factory)
+		if factory != ex.PageURL {
+			t.Errorf("page shows factory origins %q, want %s", factory, ex.PageURL)
+		}
+	})
 }

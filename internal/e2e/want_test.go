@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -22,12 +23,22 @@ type want struct {
 	// notReached: no actual request whose path contains this reached the API
 	// (the browser stopped it at the preflight).
 	notReached string
+	// blockedError: the error text a blocked call shows, "": the engine's
+	// fetch TypeError (engine.blocked), which fetch and the Connect client
+	// pass on.
+	blockedError string
 }
 
 func (w want) check(t *testing.T, s *suite, o observation) {
 	t.Helper()
 	if o.Outcome != w.outcome {
 		t.Fatalf("page saw %v, want outcome %s", o, w.outcome)
+	}
+	if w.outcome == "blocked" {
+		text := cmp.Or(w.blockedError, s.engine.blocked)
+		if !strings.Contains(o.Error, text) {
+			t.Errorf("page saw error %q, want %s's %q", o.Error, s.engine.name, text)
+		}
 	}
 	if w.status != 0 && o.Status != w.status {
 		t.Errorf("page saw status %d, want %d: %v", o.Status, w.status, o)

@@ -1,17 +1,19 @@
 // The page side of protocors' browser tests, bundled by esbuild at test time
-// (internal/e2e). It exposes window.e2e; the Go tests call its functions with
-// chromedp and assert on what they return: what this page was allowed to see.
+// (internal/e2e). It exposes window.e2e; the Go tests call its functions in
+// each browser engine and assert on what they return: what this page was
+// allowed to see.
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
 import { toJson } from "@bufbuild/protobuf";
 import { IceCreamService } from "../gen/icecream/v1/icecream_pb";
+import { grpcWebCall, grpcWebWatch } from "./grpcweb";
 
 // Observation is what a call let the page see.
-interface Observation {
+export interface Observation {
   outcome: "allowed" | "blocked" | "error";
   status?: number; // plain fetch only
   body?: unknown; // response body (fetch) or messages as JSON (Connect client)
-  code?: string; // Connect error code, for outcome "error" and "blocked"
+  code?: string; // Connect (or gRPC, official gRPC-Web client) error code, for outcome "error" and "blocked"
   error?: string; // error text
   scoopsLeft?: string | null; // X-Scoops-Left, exposed by the proto
   servedBy?: string | null; // X-Served-By, not exposed
@@ -145,9 +147,11 @@ declare global {
       fetch: typeof fetchObserve;
       call: typeof call;
       watch: typeof watch;
+      grpcWebCall: typeof grpcWebCall;
+      grpcWebWatch: typeof grpcWebWatch;
     };
   }
 }
 
-window.e2e = { fetch: fetchObserve, call, watch };
+window.e2e = { fetch: fetchObserve, call, watch, grpcWebCall, grpcWebWatch };
 document.body.dataset.ready = "true";

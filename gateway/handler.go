@@ -211,7 +211,7 @@ func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request)
 	}
 	// The method that counts is the RPC's (e.method): after the mux's
 	// method override and form fallback, not the request line's.
-	v := core.Judge(st.protection, r, e.method, granted)
+	v := core.Judge(st.protection, r, q, e.method, granted)
 	e.counts.CrossOrigin(r.Context(), v)
 	if v != core.Pass && st.logger != nil {
 		core.LogCrossOrigin(st.logger, r, q, v, e.logAttrs(r)...)

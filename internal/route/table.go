@@ -206,6 +206,10 @@ type node struct {
 	children map[string]*node
 	few      []kid // Freeze: children as a list when there are few
 	entries  []entry
+	// exact (Freeze, on a method's root): the ids of patterns without
+	// wildcards, by their one path (without its leading '/'), where no
+	// later pattern of the method can match that path: one hash finds them.
+	exact map[string]int
 }
 
 // kid is a child node by its key (a literal, or an HTTP method).
@@ -293,6 +297,85 @@ func (tb *Table) Freeze() {
 		walk(n)
 	}
 	tb.few = listOf(tb.methods)
+	tb.indexLiterals()
+}
+
+// indexLiterals fills each method root's exact index with its patterns
+// that match exactly one path, then drops those a later pattern can match
+// too (Ambiguities), which the ordinary walk must decide.
+func (tb *Table) indexLiterals() {
+	type literal struct {
+		root *node
+		key  string
+		prio int
+	}
+	byID := make(map[int]literal)
+	for _, root := range tb.methods {
+		var walk func(*node)
+		walk = func(n *node) {
+			for _, e := range n.entries {
+				key, ok := literalKey(e.t)
+				if !ok {
+					continue
+				}
+				if _, dup := byID[e.id]; dup {
+					byID = nil // ids are not unique: no index
+					return
+				}
+				byID[e.id] = literal{root, key, e.prio}
+				if root.exact == nil {
+					root.exact = make(map[string]int)
+				}
+				if cur, ok := root.exact[key]; !ok || byID[cur].prio < e.prio {
+					root.exact[key] = e.id
+				}
+			}
+			for _, c := range n.children {
+				if byID == nil {
+					return
+				}
+				walk(c)
+			}
+		}
+		if walk(root); byID == nil {
+			break
+		}
+	}
+	if byID == nil {
+		for _, root := range tb.methods {
+			root.exact = nil
+		}
+		return
+	}
+	tb.Ambiguities(func(_ string, a, _ int) {
+		if l, ok := byID[a]; ok && l.root.exact[l.key] == a {
+			delete(l.root.exact, l.key)
+		}
+	})
+}
+
+// literalKey returns the one path (without its leading '/') a pattern
+// without wildcards matches, and false for other patterns or for literals
+// with '%', whose matching depends on the unescaping mode.
+func literalKey(t *Template) (string, bool) {
+	var b strings.Builder
+	for i, seg := range t.Segments {
+		if seg.Kind != Literal || strings.IndexByte(seg.Literal, '%') >= 0 {
+			return "", false
+		}
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		b.WriteString(seg.Literal)
+	}
+	if t.Verb != "" {
+		if strings.IndexByte(t.Verb, '%') >= 0 {
+			return "", false
+		}
+		b.WriteByte(':')
+		b.WriteString(t.Verb)
+	}
+	return b.String(), true
 }
 
 // Methods returns the methods that have patterns, sorted.
@@ -312,6 +395,9 @@ func (tb *Table) Lookup(method string, p *Path) (id int, res Result) {
 	root := find(tb.few, tb.methods, method)
 	if root == nil {
 		return -1, NotFound
+	}
+	if id, ok := root.exact[p.s]; ok {
+		return id, Found
 	}
 	var lists [maxDepth + 1][]entry
 	k := 0

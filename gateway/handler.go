@@ -111,8 +111,7 @@ func (st *state) planPreflight(r *http.Request, q *core.Request) preflightPlan {
 		}
 	}
 	plan.answer.Methods = e.allowMethods(verified)
-	override := !st.noFallback && !st.noOverride && q.RequestsHeader(overrideHeader)
-	if !override && !q.RequestsHeaders() {
+	if !q.RequestsHeaders() {
 		return plan // only the method is granted, and only for e
 	}
 	if !othersAt(at, e) {
@@ -121,6 +120,7 @@ func (st *state) planPreflight(r *http.Request, q *core.Request) preflightPlan {
 	if e.engine.Check(q).Reason != core.Allowed {
 		return plan // the engine refuses it on its own
 	}
+	override := !st.noFallback && !st.noOverride && q.RequestsHeader(overrideHeader)
 	for _, o := range at {
 		if o == nil || o == e || o.engine == e.engine {
 			continue

@@ -1,17 +1,23 @@
 // Package core is the shared heart of protocors' two middlewares and its
-// tools: it reads protocors.v1 policies from protobuf descriptors and merges
-// their scopes (resolve.go), derives what the descriptors say about routes
-// (descriptors.go: the extension reader, Connect paths and methods),
-// validates policies into precise errors and shares compiled ones
-// (validate.go), matches request origins (origin.go), parses the
-// Access-Control-Request-Headers list (headers.go), holds the options both
-// middlewares take (settings.go), and runs the CORS protocol for one route
-// with header values computed up front (engine.go).
+// tools, one file per concern:
 //
-// Nothing here imports connect-go or grpc-gateway: the middlewares turn
-// their routes into a [Config] per RPC, compile it once (an [Interner]
-// shares equal ones), and per request call [ReadRequest], then
-// [Engine.Preflight] or [Engine.Actual].
+//   - pipeline.go: the one way from settings and descriptors to compiled
+//     engines ([Pipeline]): walk, resolve, validate, configure, compile;
+//   - settings.go: what the options set ([Settings]);
+//   - resolve.go: reading protocors.v1 policies and merging their scopes;
+//   - descriptors.go: the extension reader, Connect paths and methods;
+//   - validate.go and problem.go: precise, typed errors ([Problem], [Error],
+//     [Kind]) and the [Interner] that shares equal compiled policies;
+//   - origin.go: origin parsing, patterns, the Public Suffix List rule;
+//   - headers.go: the Access-Control-Request-Headers scanner;
+//   - engine.go: the CORS protocol for one policy ([Engine]), with header
+//     values computed up front;
+//   - protect.go: the cross-origin request protection;
+//   - metrics.go: OpenTelemetry counters per route.
+//
+// Nothing here imports connect-go or grpc-gateway. Per request the
+// middlewares call [ReadRequest], then [Engine.Preflight] (or
+// [Engine.Refuse]) or [Engine.Actual], then [Judge] for the protection.
 //
 // The protocol follows the WHATWG Fetch standard's CORS protocol:
 // https://fetch.spec.whatwg.org/#http-cors-protocol

@@ -62,7 +62,7 @@ func TestScenarios(t *testing.T) {
 // off.
 func ours(name string) bool {
 	switch name {
-	case "connect", "gateway", "connect-noprotect", "gateway-noprotect":
+	case "connect", "gateway", "connect-noprotect", "gateway-noprotect", "connect-metrics", "gateway-metrics":
 		return true
 	}
 	return false

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -394,3 +395,8 @@ func echoHandler() http.Handler {
 			return connect.NewResponse(req.Msg), nil
 		})
 }
+
+// benchMeters is the meter provider of the "-metrics" rows: the
+// OpenTelemetry SDK with a reader nobody collects, as a service scraped
+// every few seconds looks between scrapes.
+var benchMeters = sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))

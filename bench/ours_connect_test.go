@@ -12,8 +12,9 @@ import (
 
 func init() {
 	addOurs(
-		row{name: "connect", protects: true, wrap: connectRow(true)},
-		row{name: "connect-noprotect", actualOnly: true, wrap: connectRow(false)},
+		row{name: "connect", protects: true, wrap: connectRow(protocors.WithCrossOriginProtection(true))},
+		row{name: "connect-noprotect", actualOnly: true, wrap: connectRow(protocors.WithCrossOriginProtection(false))},
+		row{name: "connect-metrics", protects: true, wrap: connectRow(protocors.WithMeterProvider(benchMeters))},
 	)
 	constructors = append(constructors,
 		constructor{"connect", func(files *protoregistry.Files) error {
@@ -37,10 +38,9 @@ func init() {
 // connectRow is interceptor.Middleware reading the policy from the
 // service option of a descriptor built at run time, with the cross-origin
 // request protection on or off.
-func connectRow(protect bool) func(testing.TB, spec, http.Handler) http.Handler {
+func connectRow(opts ...protocors.Option) func(testing.TB, spec, http.Handler) http.Handler {
 	return func(tb testing.TB, s spec, next http.Handler) http.Handler {
-		m, err := interceptor.New(protocors.WithFiles(benchFiles(tb, 1, s.proto())),
-			protocors.WithCrossOriginProtection(protect))
+		m, err := interceptor.New(protocors.WithFiles(benchFiles(tb, 1, s.proto())), protocors.WithOptions(opts...))
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -13,8 +13,9 @@ import (
 
 func init() {
 	addOurs(
-		row{name: "gateway", gateway: true, protects: true, wrap: gatewayRow(true)},
-		row{name: "gateway-noprotect", gateway: true, actualOnly: true, wrap: gatewayRow(false)},
+		row{name: "gateway", gateway: true, protects: true, wrap: gatewayRow(protocors.WithCrossOriginProtection(true))},
+		row{name: "gateway-noprotect", gateway: true, actualOnly: true, wrap: gatewayRow(protocors.WithCrossOriginProtection(false))},
+		row{name: "gateway-metrics", gateway: true, protects: true, wrap: gatewayRow(protocors.WithMeterProvider(benchMeters))},
 	)
 	constructors = append(constructors,
 		constructor{"gateway", func(files *protoregistry.Files) error {
@@ -38,10 +39,9 @@ func init() {
 // gatewayRow is gateway.Middleware over the same descriptor as connectRow,
 // serving the method's http rule, echoPath, with the cross-origin request
 // protection on or off.
-func gatewayRow(protect bool) func(testing.TB, spec, http.Handler) http.Handler {
+func gatewayRow(opts ...protocors.Option) func(testing.TB, spec, http.Handler) http.Handler {
 	return func(tb testing.TB, s spec, next http.Handler) http.Handler {
-		m, err := gateway.New(protocors.WithFiles(benchFiles(tb, 1, s.proto())),
-			protocors.WithCrossOriginProtection(protect))
+		m, err := gateway.New(protocors.WithFiles(benchFiles(tb, 1, s.proto())), protocors.WithOptions(opts...))
 		if err != nil {
 			tb.Fatal(err)
 		}

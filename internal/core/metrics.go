@@ -52,7 +52,9 @@ func NewMetrics(mp metric.MeterProvider) (*Metrics, error) {
 // call it unconditionally and pay one comparison when metrics are off.
 type Counts struct {
 	counter metric.Int64Counter
-	opts    [outcomeCount]metric.AddOption
+	// opts[i] is a one-element slice, passed as Add's variadic options so
+	// that no slice is made per call.
+	opts [outcomeCount][]metric.AddOption
 }
 
 // Indexes into Counts.opts.
@@ -76,7 +78,7 @@ func (m *Metrics) Route(route ...attribute.KeyValue) *Counts {
 	}
 	c := &Counts{counter: m.counter}
 	set := func(i int, kv ...attribute.KeyValue) {
-		c.opts[i] = metric.WithAttributeSet(attribute.NewSet(append(append([]attribute.KeyValue(nil), route...), kv...)...))
+		c.opts[i] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(append(append([]attribute.KeyValue(nil), route...), kv...)...))}
 	}
 	outcome := attribute.Key(AttrOutcome)
 	reason := attribute.Key(AttrReason)
@@ -108,7 +110,7 @@ func (c *Counts) Preflight(ctx context.Context, out Outcome) {
 	case MalformedRequest:
 		i = iRefusedMalformed
 	}
-	c.counter.Add(ctx, 1, c.opts[i])
+	c.counter.Add(ctx, 1, c.opts[i]...)
 }
 
 // Actual counts an actual request that carried an Origin, granted or not.
@@ -120,7 +122,7 @@ func (c *Counts) Actual(ctx context.Context, granted bool) {
 	if granted {
 		i = iActualGranted
 	}
-	c.counter.Add(ctx, 1, c.opts[i])
+	c.counter.Add(ctx, 1, c.opts[i]...)
 }
 
 // CrossOrigin counts a request the protection refused or reported.
@@ -132,5 +134,5 @@ func (c *Counts) CrossOrigin(ctx context.Context, v Verdict) {
 	if v == Report {
 		i = iCrossOriginReported
 	}
-	c.counter.Add(ctx, 1, c.opts[i])
+	c.counter.Add(ctx, 1, c.opts[i]...)
 }

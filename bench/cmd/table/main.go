@@ -36,13 +36,15 @@ const (
 var (
 	ours      = []string{"connect", "gateway"}
 	noprotect = map[string]string{"connect": "connect-noprotect", "gateway": "gateway-noprotect"}
+	metrics   = map[string]string{"connect": "connect-metrics", "gateway": "gateway-metrics"}
 	peers     = []string{"rs-cors", "jub0bs-cors"}
 	extra     = []string{"core"}
 	title     = map[string]string{
 		"connect": "ours: Connect", "gateway": "ours: gateway", "rs-cors": "rs/cors", "jub0bs-cors": "jub0bs/cors",
 		"connect-noprotect": "Connect, protection off", "gateway-noprotect": "gateway, protection off",
-		"core": "engine alone",
+		"core":                "engine alone",
 		"connect-reconfigure": "ours: Connect, Reconfigure", "gateway-reconfigure": "ours: gateway, Reconfigure",
+		"connect-metrics": "Connect, metrics on", "gateway-metrics": "gateway, metrics on",
 	}
 )
 
@@ -247,46 +249,10 @@ func render(data map[string]sample, passes int) string {
 		}
 		b.WriteString("\n")
 	}
-	// Protection on vs off, on the scenarios both were measured in.
-	var actuals []string
-	for _, sc := range scenarios {
-		if _, ok := get(sc, noprotect[ours[0]], "ns/op"); ok {
-			actuals = append(actuals, sc)
-		} else if _, ok := get(sc, noprotect[ours[1]], "ns/op"); ok {
-			actuals = append(actuals, sc)
-		}
-	}
-	if len(actuals) > 0 {
-		b.WriteString("\nCross-origin request protection: each middleware with it on (the default) and off, on actual requests (a preflight never reaches it). Overheads over bare as above; on − off is the protection's cost in ns/op, on ÷ off the ratio of the overheads. A forbidden request (`actual_refused*`) is answered 403 with the protection on, so the handler does not run there.\n\n")
-		b.WriteString("| scenario |")
-		for _, o := range ours {
-			n := strings.TrimPrefix(title[o], "ours: ")
-			fmt.Fprintf(&b, " %s on | %s off | on − off | on ÷ off | allocs on, off |", n, n)
-		}
-		b.WriteString("\n|---|" + strings.Repeat("---:|", 5*len(ours)) + "\n")
-		for _, sc := range actuals {
-			base, _ := get(sc, "bare", "ns/op")
-			ba, _ := get(sc, "bare", "allocs/op")
-			fmt.Fprintf(&b, "| %s |", sc)
-			for _, o := range ours {
-				on, ok1 := get(sc, o, "ns/op")
-				off, ok2 := get(sc, noprotect[o], "ns/op")
-				aon, _ := get(sc, o, "allocs/op")
-				aoff, _ := get(sc, noprotect[o], "allocs/op")
-				if !ok1 || !ok2 {
-					b.WriteString(" – | – | – | – | – |")
-					continue
-				}
-				ratio := "–"
-				if off-base >= 5 {
-					ratio = fmt.Sprintf("%.2fx", (on-base)/(off-base))
-				}
-				fmt.Fprintf(&b, " %s | %s | %s | %s | %s, %s |", signed(on-base, "ns/op"), signed(off-base, "ns/op"),
-					signed(on-off, "ns/op"), ratio, signed(aon-ba, "allocs/op"), signed(aoff-ba, "allocs/op"))
-			}
-			b.WriteString("\n")
-		}
-	}
+	variantTable(&b, get, scenarios, noprotect, false, "on", "off",
+		"Cross-origin request protection: each middleware with it on (the default) and off, on actual requests (a preflight never reaches it). Overheads over bare as above; on − off is the protection's cost in ns/op, on ÷ off the ratio of the overheads. A forbidden request (`actual_refused*`) is answered 403 with the protection on, so the handler does not run there.")
+	variantTable(&b, get, scenarios, metrics, true, "metrics", "none",
+		"Metrics: each middleware with protocors.WithMeterProvider (the OpenTelemetry SDK, a reader nobody collects) and without (the default). Overheads over bare as above; metrics − none is what counting a decision costs, in ns/op.")
 	// Gateway routing.
 	var routes []string
 	for _, n := range order {
@@ -389,4 +355,55 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "table:", err)
 	os.Exit(1)
+}
+
+// variantTable compares each of ours with a variant row (variant[o]) on
+// the scenarios both were measured in: overheads over bare, their
+// difference and ratio, and allocations. on and off name the two columns;
+// variantOn says whether the variant row is the "on" one.
+func variantTable(b *strings.Builder, get func(scenario, impl, unit string) (float64, bool), scenarios []string, variant map[string]string, variantOn bool, on, off, intro string) {
+	var rows []string
+	for _, sc := range scenarios {
+		for _, o := range ours {
+			if _, ok := get(sc, variant[o], "ns/op"); ok {
+				rows = append(rows, sc)
+				break
+			}
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("\n" + intro + "\n\n| scenario |")
+	for _, o := range ours {
+		n := strings.TrimPrefix(title[o], "ours: ")
+		fmt.Fprintf(b, " %s %s | %s %s | %s − %s | %s ÷ %s | allocs %s, %s |", n, on, n, off, on, off, on, off, on, off)
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---:|", 5*len(ours)) + "\n")
+	for _, sc := range rows {
+		base, _ := get(sc, "bare", "ns/op")
+		ba, _ := get(sc, "bare", "allocs/op")
+		fmt.Fprintf(b, "| %s |", sc)
+		for _, o := range ours {
+			x, y := o, variant[o]
+			if variantOn {
+				x, y = y, x
+			}
+			vx, ok1 := get(sc, x, "ns/op")
+			vy, ok2 := get(sc, y, "ns/op")
+			ax, _ := get(sc, x, "allocs/op")
+			ay, _ := get(sc, y, "allocs/op")
+			if !ok1 || !ok2 {
+				b.WriteString(" – | – | – | – | – |")
+				continue
+			}
+			ratio := "–"
+			if vy-base >= 5 {
+				ratio = fmt.Sprintf("%.2fx", (vx-base)/(vy-base))
+			}
+			fmt.Fprintf(b, " %s | %s | %s | %s | %s, %s |", signed(vx-base, "ns/op"), signed(vy-base, "ns/op"),
+				signed(vx-vy, "ns/op"), ratio, signed(ax-ba, "allocs/op"), signed(ay-ba, "allocs/op"))
+		}
+		b.WriteString("\n")
+	}
 }

@@ -41,6 +41,7 @@ func TestMetrics(t *testing.T) {
 		send("OPTIONS", "/v1/flavors/x", "Origin", evil, "Access-Control-Request-Method", "GET")
 		send("OPTIONS", "/v1/flavors/x", "Origin", app, "Access-Control-Request-Method", "DELETE") // DeleteFlavor: enabled false
 		send("OPTIONS", "/v1/flavors/x", "Origin", app, "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "x-nope")
+		send("OPTIONS", "/v1/flavors/x", "Origin", app, "Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "a b")
 		send("GET", "/v1/flavors/x", "Origin", app)
 		send("GET", "/v1/flavors/x", "Origin", evil)
 		send("DELETE", "/v1/flavors/x", "Origin", app, "Sec-Fetch-Site", "cross-site")
@@ -54,14 +55,15 @@ func TestMetrics(t *testing.T) {
 			protection = "protocors.outcome=cross_origin_reported"
 		}
 		want := map[string]int64{
-			fmt.Sprintf(get, "protocors.outcome=preflight_allowed"):                         1,
-			fmt.Sprintf(get, "protocors.outcome=preflight_refused,protocors.reason=origin"): 1,
-			fmt.Sprintf(get, "protocors.outcome=preflight_refused,protocors.reason=header"): 1,
-			fmt.Sprintf(del, "protocors.outcome=preflight_refused,protocors.reason=method"): 1,
-			fmt.Sprintf(get, "protocors.outcome=actual_granted"):                            1,
-			fmt.Sprintf(get, "protocors.outcome=actual_not_granted"):                        1,
-			fmt.Sprintf(del, protection):                                                    1,
-			"http.request.method=POST,http.route=/healthz,protocors.outcome=actual_granted": 1,
+			fmt.Sprintf(get, "protocors.outcome=preflight_allowed"):                            1,
+			fmt.Sprintf(get, "protocors.outcome=preflight_refused,protocors.reason=origin"):    1,
+			fmt.Sprintf(get, "protocors.outcome=preflight_refused,protocors.reason=header"):    1,
+			fmt.Sprintf(get, "protocors.outcome=preflight_refused,protocors.reason=malformed"): 1,
+			fmt.Sprintf(del, "protocors.outcome=preflight_refused,protocors.reason=method"):    1,
+			fmt.Sprintf(get, "protocors.outcome=actual_granted"):                               1,
+			fmt.Sprintf(get, "protocors.outcome=actual_not_granted"):                           1,
+			fmt.Sprintf(del, protection):                                                       1,
+			"http.request.method=POST,http.route=/healthz,protocors.outcome=actual_granted":    1,
 		}
 		if got := metricstest.Decisions(t, reader); !maps.Equal(got, want) {
 			t.Errorf("report only %t: counts\n%s\nwant\n%s", report, metricstest.Show(got), metricstest.Show(want))

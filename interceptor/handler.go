@@ -8,11 +8,9 @@ import (
 	"github.com/protocors/protocors/internal/core"
 )
 
-// Content types of gRPC (which also prefixes gRPC-Web's) and gRPC-Web.
-const (
-	grpcContentTypePrefix    = "application/grpc"
-	grpcWebContentTypePrefix = "application/grpc-web"
-)
+// grpcContentTypePrefix is gRPC's media type, which also prefixes
+// gRPC-Web's ("application/grpc-web").
+const grpcContentTypePrefix = "application/grpc"
 
 // Handler returns next behind the middleware: put it in front of a mux of
 // Connect handlers (or one handler). This is where every request enters.
@@ -38,8 +36,8 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			st.preflight(w, r, &q, e)
 			return
 		}
-		ct := r.Header["Content-Type"]
-		if nativeGRPC(ct) {
+		grpc, native := grpcContentType(r.Header["Content-Type"])
+		if native {
 			// gRPC over HTTP/2 with trailers: no browser can send it (that
 			// is what gRPC-Web is for), and a client that does is not
 			// subject to CORS. Leave it untouched, so that nothing (a Vary,
@@ -47,7 +45,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if !st.actual(w, r, &q, e, ct) {
+		if !st.actual(w, r, &q, e, grpc) {
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -82,14 +80,18 @@ func (st *state) preflight(w http.ResponseWriter, r *http.Request, q *core.Reque
 // actual decorates the response to a request that is not a preflight, and
 // reports whether the request may reach the handler: false when the
 // cross-origin request protection refused it (the 403 is written).
-func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request, e *entry, ct []string) bool {
+func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request, e *entry, grpc bool) bool {
 	granted := false
 	if e.engine != nil {
 		// The exposed headers depend on the protocol; look only when they
 		// can be sent.
 		expose := ""
 		if q.Origin != "" || e.engine.AnyOrigin() {
-			expose = e.expose(r.Method, ct)
+			expose = e.exposeOther
+			if grpc && r.Method != http.MethodGet {
+				// A GET is always the Connect protocol (Connect GET).
+				expose = e.exposeGRPC
+			}
 		}
 		granted = e.engine.Actual(w.Header(), q, expose)
 		if q.HasOrigin() {
@@ -111,23 +113,20 @@ func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request,
 	return true
 }
 
-// expose returns the Access-Control-Expose-Headers value for a request of
-// this method and Content-Type, which depends on the protocol. A GET is
-// always the Connect protocol (Connect GET); other requests are gRPC-Web or
-// gRPC by their Content-Type.
-func (e *entry) expose(method string, ct []string) string {
-	if method != http.MethodGet && len(ct) > 0 && hasPrefixFold(ct[0], grpcContentTypePrefix) {
-		return e.exposeGRPC
+// grpcContentType classifies a request by its Content-Type lines: gRPC or
+// gRPC-Web (grpc), and of those native gRPC, which no browser can send
+// (native). It runs on every request to a procedure, so it rejects other
+// types on one byte: "application/grpc" is the only prefix it looks for,
+// and its 13th byte is a 'g'.
+func grpcContentType(ct []string) (grpc, native bool) {
+	if len(ct) == 0 {
+		return false, false
 	}
-	return e.exposeOther
-}
-
-// nativeGRPC reports whether a request with Content-Type lines ct is
-// native gRPC (application/grpc, not gRPC-Web).
-func nativeGRPC(ct []string) bool {
-	return len(ct) > 0 && hasPrefixFold(ct[0], grpcContentTypePrefix) && !hasPrefixFold(ct[0], grpcWebContentTypePrefix)
-}
-
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+	v := ct[0]
+	const prefix, web = grpcContentTypePrefix, "-web"
+	if len(v) < len(prefix) || v[12]|0x20 != 'g' || !strings.EqualFold(v[:len(prefix)], prefix) {
+		return false, false
+	}
+	rest := v[len(prefix):]
+	return true, !(len(rest) >= len(web) && strings.EqualFold(rest[:len(web)], web))
 }

@@ -62,8 +62,8 @@ type preflightPlan struct {
 // planPreflight decides a preflight with every RPC the browser could reach
 // with what it grants, not only the route of the requested method:
 //   - a form POST carrying X-HTTP-Method-Override runs the handler of the
-//     method it names, so granting that header to a POST needs every RPC at
-//     the path to allow the request;
+//     method it names, so granting that header (to any method: the grant is
+//     cached for the URL) needs every RPC at the path to allow the request;
 //   - a browser caches header grants for any method at the URL and never
 //     preflights GET, HEAD or POST, so where another RPC at the path that
 //     the page could then reach would refuse the requested headers, the
@@ -130,16 +130,17 @@ func (st *state) planPreflight(r *http.Request, q *core.Request) preflightPlan {
 		if allows {
 			continue
 		}
-		if override && q.Method == http.MethodPost {
-			// The form POST this preflight grants can run o.
+		if override {
+			// A form POST carrying the override header can run o: the
+			// header is granted only where every RPC here allows the
+			// request, whatever method this preflight asks for.
 			plan.refused = core.Outcome{Reason: core.HeaderNotAllowed, Value: overrideHeader}
 			return plan
 		}
 		// Could the page reach o without a preflight once this answer is
 		// cached? Always for GET, HEAD and POST; for other methods when o's
-		// policy grants the method to this origin; for any method through a
-		// cached override grant.
-		if override || o.method == http.MethodGet || o.method == http.MethodHead || o.method == http.MethodPost ||
+		// policy grants the method to this origin.
+		if o.method == http.MethodGet || o.method == http.MethodHead || o.method == http.MethodPost ||
 			o.engine != nil && o.engine.AllowsOrigin(q.Origin) {
 			plan.answer.Uncacheable = true
 		}

@@ -179,8 +179,10 @@ func TestCrossOriginLogged(t *testing.T) {
 // DeleteItem, which has CORS turned off.
 func TestAttackMethodOverride(t *testing.T) {
 	for _, allowHeaders := range [][]string{{"X-HTTP-Method-Override"}, {"*"}} {
+		update := &corspb.Policy{AllowOrigins: []string{pageOrigin}, AllowHeaders: allowHeaders}
 		routes := []secRoute{
-			{"POST", "/v1/items/{id}", "UpdateItem", &corspb.Policy{AllowOrigins: []string{pageOrigin}, AllowHeaders: allowHeaders}},
+			{"POST", "/v1/items/{id}", "UpdateItem", update},
+			{"PUT", "/v1/items/{id}", "ReplaceItem", update},
 			{"DELETE", "/v1/items/{id}", "DeleteItem", disabled},
 		}
 		s := newSecServer(t, routes)
@@ -190,6 +192,13 @@ func TestAttackMethodOverride(t *testing.T) {
 			"Access-Control-Request-Headers", "x-http-method-override")
 		if w.Code != 403 || w.Header().Get("Access-Control-Allow-Headers") != "" {
 			t.Errorf("%s: preflight for POST with x-http-method-override: %d %v, want 403 without grants", name, w.Code, w.Header())
+		}
+		// Asked for with another method, the header would be cached for the
+		// URL and serve a later form POST: refused too.
+		w = s.do("OPTIONS", "/v1/items/1", "", "Origin", pageOrigin, "Access-Control-Request-Method", "PUT",
+			"Access-Control-Request-Headers", "x-http-method-override")
+		if w.Code != 403 {
+			t.Errorf("%s: preflight for PUT with x-http-method-override: %d, want 403", name, w.Code)
 		}
 		// The same preflight without the override header is granted.
 		if w := s.do("OPTIONS", "/v1/items/1", "", "Origin", pageOrigin, "Access-Control-Request-Method", "POST"); w.Code != 204 {

@@ -77,6 +77,13 @@ func badFiles(t *testing.T, unknown bool) *protoregistry.Files {
 			{Name: proto.String("Off"), Options: off, Method: []*descriptorpb.MethodDescriptorProto{m("Call", nil)}},
 		},
 	}
+	return registry(t, fdp)
+}
+
+// registry builds fdp, which may import the options schema, into a
+// registry of its own, as a server loading descriptors at run time does.
+func registry(t *testing.T, fdp *descriptorpb.FileDescriptorProto) *protoregistry.Files {
+	t.Helper()
 	files := new(protoregistry.Files)
 	for _, fd := range []protoreflect.FileDescriptor{descriptorpb.File_google_protobuf_descriptor_proto, corspb.File_protocors_v1_cors_proto} {
 		if err := files.RegisterFile(fd); err != nil {

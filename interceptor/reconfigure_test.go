@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
@@ -53,20 +51,7 @@ func setsFiles(t *testing.T, file, a, b, call *corspb.Policy) *protoregistry.Fil
 		MessageType: []*descriptorpb.DescriptorProto{{Name: proto.String("Msg")}},
 		Service:     []*descriptorpb.ServiceDescriptorProto{svc("A", a), svc("B", b)},
 	}
-	files := new(protoregistry.Files)
-	for _, fd := range []protoreflect.FileDescriptor{descriptorpb.File_google_protobuf_descriptor_proto, corspb.File_protocors_v1_cors_proto} {
-		if err := files.RegisterFile(fd); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fd, err := protodesc.NewFile(fdp, files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := files.RegisterFile(fd); err != nil {
-		t.Fatal(err)
-	}
-	return files
+	return registry(t, fdp)
 }
 
 // grants reports whether a preflight from origin to procedure is granted.

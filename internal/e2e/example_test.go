@@ -16,15 +16,7 @@ import (
 // page shows for each call.
 func TestExamplePage(t *testing.T) {
 	inEachEngine(t, func(t *testing.T, s *suite) {
-		ex, err := shop.Start(shop.Config{APIAddr: "127.0.0.1:0", PageAddr: "localhost:0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			ex.Shutdown(ctx)
-		})
+		ex := startExample(t)
 
 		_, rows := runExamplePage(t, s, ex.PageURL)
 
@@ -103,4 +95,20 @@ func runExamplePage(t *testing.T, s *suite, url string) (*page, map[string]examp
 			return [tr.id, { Outcome: td.dataset.outcome, Text: td.textContent }];
 		}))`, &rows)
 	return p, rows
+}
+
+// startExample starts the example's two servers on free ports, with its
+// default origins, until the test ends.
+func startExample(t *testing.T) *shop.Servers {
+	t.Helper()
+	ex, err := shop.Start(shop.Config{APIAddr: "127.0.0.1:0", PageAddr: "localhost:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		ex.Shutdown(ctx)
+	})
+	return ex
 }

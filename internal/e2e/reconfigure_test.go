@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,7 +9,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/proto"
@@ -194,15 +192,7 @@ func TestReconfigureExampleFactory(t *testing.T) {
 // gets, its RestockIceCream calls allowed.
 func TestExamplePageAfterReload(t *testing.T) {
 	inEachEngine(t, func(t *testing.T, s *suite) {
-		ex, err := shop.Start(shop.Config{APIAddr: "127.0.0.1:0", PageAddr: "localhost:0"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			ex.Shutdown(ctx)
-		})
+		ex := startExample(t)
 		if err := ex.Reconfigure(nil, map[string][]string{shop.SetFactory: {ex.PageURL}}); err != nil {
 			t.Fatal(err)
 		}

@@ -62,7 +62,7 @@ type entry struct {
 
 	engine   *core.Engine // nil: no CORS handling, requests pass through
 	expose   string       // Access-Control-Expose-Headers
-	siblings []string     // other methods that may share this answer at a path
+	siblings []int        // other methods that may share this answer at a path, by index in state.methods
 	allow    []string     // Access-Control-Allow-Methods by sibling subset; see allowMethods
 	counts   *core.Counts // nil without WithMeterProvider
 }
@@ -279,17 +279,17 @@ func (st *state) compile(pl *core.Pipeline, entries []*entry) {
 		if e.engine == nil {
 			continue
 		}
-		for _, meth := range st.methods {
+		for j, meth := range st.methods {
 			if meth != e.method && byEngine[e.engine][meth] && len(e.siblings) < maxSiblings {
-				e.siblings = append(e.siblings, meth)
+				e.siblings = append(e.siblings, j)
 			}
 		}
 		e.allow = make([]string, 1<<len(e.siblings))
 		for mask := range e.allow {
 			list := []string{e.method}
-			for i, s := range e.siblings {
+			for i, j := range e.siblings {
 				if mask&(1<<i) != 0 {
-					list = append(list, s)
+					list = append(list, st.methods[j])
 				}
 			}
 			e.allow[mask] = strings.Join(list, ", ")

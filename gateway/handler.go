@@ -24,7 +24,7 @@ func (m *Middleware) Handler(mux http.Handler) http.Handler {
 		q := core.ReadRequest(r)
 		if q.IsPreflight() {
 			plan := st.planPreflight(r, &q)
-			if plan.engine == nil {
+			if plan.answering == nil {
 				mux.ServeHTTP(w, r)
 				return
 			}
@@ -47,12 +47,11 @@ type preflightPlan struct {
 	// asked is the route of the requested method at the path, nil for none.
 	asked *entry
 	// answering is the route whose engine answers: asked, or another route
-	// at the path when asked has no CORS.
+	// at the path when asked has no CORS; nil lets the mux answer (no route
+	// at the path has CORS).
 	answering *entry
-	// engine answers the preflight; nil lets the mux answer (no route at
-	// the path has CORS).
-	engine *core.Engine
-	// answer is what engine grants when the request passes its checks.
+	// answer is what answering's engine grants when the request passes its
+	// checks.
 	answer core.Answer
 	// refused is set when the preflight is refused for a reason the engine
 	// alone cannot see (another RPC at the path).
@@ -91,23 +90,18 @@ func (st *state) planPreflight(r *http.Request, q *core.Request) preflightPlan {
 		// rather than let the mux answer 404 or 405.
 		for _, e := range at {
 			if e != nil && e.engine != nil {
-				plan.answering, plan.engine = e, e.engine
+				plan.answering = e
 				return plan // answer.Methods "": refused
 			}
 		}
 		return plan
 	}
 	e := plan.asked
-	plan.answering, plan.engine = e, e.engine
+	plan.answering = e
 	var verified uint
-	for i, s := range e.siblings {
-		for j, meth := range st.methods {
-			if meth == s {
-				if o := at[j]; o != nil && o.engine == e.engine {
-					verified |= 1 << i
-				}
-				break
-			}
+	for i, j := range e.siblings {
+		if o := at[j]; o != nil && o.engine == e.engine {
+			verified |= 1 << i
 		}
 	}
 	plan.answer.Methods = e.allowMethods(verified)
@@ -164,9 +158,9 @@ func othersAt(at []*entry, e *entry) bool {
 func (st *state) answerPreflight(w http.ResponseWriter, r *http.Request, q *core.Request, plan *preflightPlan) {
 	var out core.Outcome
 	if plan.refused.Reason != core.Allowed {
-		out = plan.engine.Refuse(w, q, plan.refused, plan.answer.Methods)
+		out = plan.answering.engine.Refuse(w, q, plan.refused, plan.answer.Methods)
 	} else {
-		out = plan.engine.Preflight(w, q, plan.answer)
+		out = plan.answering.engine.Preflight(w, q, plan.answer)
 	}
 	counted := plan.asked
 	if counted == nil {

@@ -32,12 +32,6 @@ func NewPipeline(s *Settings) *Pipeline {
 	return &Pipeline{settings: s, resolver: Resolver{Default: def}, problems: ps}
 }
 
-// Default is the runtime default policy (WithDefaultPolicy and
-// WithOrigins), nil for none.
-func (p *Pipeline) Default() Layer {
-	return Layer{Scope: ScopeDefault, Policy: p.resolver.Default}
-}
-
 // Services returns every service of the descriptor source, the files in
 // path order and each file's services in declaration order.
 func (p *Pipeline) Services() []protoreflect.ServiceDescriptor {
@@ -71,7 +65,7 @@ func (p *Pipeline) Method(md protoreflect.MethodDescriptor) (eff *Effective, ok 
 // show (gateway.WithRoute) over the default, as a method option, and
 // validates it like Method.
 func (p *Pipeline) Route(name string, policy *corspb.Policy) (eff *Effective, ok bool) {
-	e := Merge(p.Default(), Layer{Scope: ScopeMethod, Name: name, Policy: policy})
+	e := Merge(Layer{Scope: ScopeDefault, Policy: p.resolver.Default}, Layer{Scope: ScopeMethod, Name: name, Policy: policy})
 	return p.check(&e)
 }
 

@@ -46,10 +46,9 @@ func SafeMethod(method string) bool {
 // "same-site" (or any value other than "same-origin" and "none"); without
 // Sec-Fetch-Site (older browsers), an Origin whose host differs from the
 // request's Host. Requests with neither header come from non-browser
-// clients and are never cross-origin. It does not look at the method or
-// the policy: the caller has already found that the method is unsafe and
-// the origin not allowed.
-// q is r's CORS headers, as ReadRequest read them.
+// clients and are never cross-origin. q is r as ReadRequest read it, so
+// the Origin lines are not looked up twice. It does not look at the method
+// or the policy: [Judge] does, first.
 func CrossOrigin(r *http.Request, q *Request) bool {
 	if v := r.Header[hSecFetchSite]; len(v) > 0 && v[0] != "" {
 		return v[0] != "same-origin" && v[0] != "none"

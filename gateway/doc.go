@@ -73,14 +73,14 @@
 //
 // # Reading the code
 //
-// gateway.go builds the middleware: [New] runs the shared pipeline of
+// gateway.go builds the middleware: [New] (and [Middleware.Reconfigure]) builds a state, swapped in atomically; it runs the shared pipeline of
 // internal/core over every RPC with a google.api.http rule, adds the
 // [WithRoute] routes, compiles the table (internal/route) and checks it for
 // ambiguities. A request enters at [Middleware.Handler] (handler.go): a
-// preflight goes to Middleware.planPreflight, which looks up the route of
-// every method at the path and decides, then to Middleware.answerPreflight,
+// preflight goes to state.planPreflight, which looks up the route of
+// every method at the path and decides, then to state.answerPreflight,
 // which writes the answer (or the mux answers when no route there has
-// CORS); any other request goes to Middleware.actual, which finds the route
+// CORS); any other request goes to state.actual, which finds the route
 // the mux will run (form.go mirrors the mux's form detection), decorates
 // the response or refuses it, and then the mux runs.
 package gateway

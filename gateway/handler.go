@@ -11,7 +11,7 @@ import (
 
 // Handler returns mux behind the middleware. This is where every request
 // enters:
-//   - a preflight goes to Middleware.planPreflight, which finds every
+//   - a preflight goes to state.planPreflight, which finds every
 //     route at the path and decides; answerPreflight writes the
 //     answer, or the mux gets the request where no route there has CORS;
 //   - any other request goes to actual, which finds the route

@@ -71,14 +71,14 @@
 //
 // # Reading the code
 //
-// interceptor.go builds the middleware: [New] runs the shared pipeline of
+// interceptor.go builds the middleware: [New] (and [Middleware.Reconfigure]) builds a state, swapped in atomically; it runs the shared pipeline of
 // internal/core over every procedure and keeps an entry per path. A request
 // enters at [Middleware.Handler] (handler.go), which looks the path up and
-// hands a preflight to Middleware.preflight and anything else to
-// Middleware.actual; it leaves through core.Engine.Preflight (answered
+// hands a preflight to state.preflight and anything else to
+// state.actual; it leaves through core.Engine.Preflight (answered
 // here), a 403 of the protection, or the wrapped handler after
 // core.Engine.Actual set the headers. mount.go holds [Middleware.Wrap] and
-// [Middleware.CheckService].
+// [Middleware.CheckService], and [Middleware.Mux] for connect-go v2.
 //
 // # Placement
 //

@@ -188,15 +188,21 @@ func (st *state) answerPreflight(w http.ResponseWriter, r *http.Request, q *core
 // actual decorates the response to a request that is not a preflight with
 // the policy of the route the mux will run, and reports whether the request
 // may reach the mux: false when the cross-origin request protection refused
-// it (the 403 is written).
+// it (the 403 is written, and nothing else: a refusal costs no header
+// values).
 func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request) bool {
 	e := st.actualEntry(r)
 	if e == nil {
 		return true // no handler will run: the mux answers 400, 404 or 405
 	}
-	granted := false
+	granted := e.engine != nil && e.engine.Grants(q)
+	// The method that counts is the RPC's (e.method): after the mux's
+	// method override and form fallback, not the request line's.
+	v := core.Judge(st.protection, r, q, e.method, granted)
 	if e.engine != nil {
-		granted = e.engine.Actual(w.Header(), q, e.expose)
+		if v != core.Refuse {
+			e.engine.Decorate(w.Header(), q, e.expose, granted)
+		}
 		if q.HasOrigin() {
 			e.counts.Actual(r.Context(), granted)
 			if !granted && st.logger != nil {
@@ -204,9 +210,6 @@ func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request)
 			}
 		}
 	}
-	// The method that counts is the RPC's (e.method): after the mux's
-	// method override and form fallback, not the request line's.
-	v := core.Judge(st.protection, r, q, e.method, granted)
 	e.counts.CrossOrigin(r.Context(), v)
 	if v != core.Pass && st.logger != nil {
 		core.LogCrossOrigin(st.logger, r, q, v, e.logAttrs(r)...)

@@ -79,21 +79,24 @@ func (st *state) preflight(w http.ResponseWriter, r *http.Request, q *core.Reque
 
 // actual decorates the response to a request that is not a preflight, and
 // reports whether the request may reach the handler: false when the
-// cross-origin request protection refused it (the 403 is written).
+// cross-origin request protection refused it (the 403 is written, and
+// nothing else: a refusal costs no header values).
 func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request, e *entry, grpc bool) bool {
-	granted := false
+	granted := e.engine != nil && e.engine.Grants(q)
+	v := core.Judge(st.protection, r, q, r.Method, granted)
 	if e.engine != nil {
-		// The exposed headers depend on the protocol; look only when they
-		// can be sent.
-		expose := ""
-		if q.Origin != "" || e.engine.AnyOrigin() {
-			expose = e.exposeOther
-			if grpc && r.Method != http.MethodGet {
-				// A GET is always the Connect protocol (Connect GET).
-				expose = e.exposeGRPC
+		if v != core.Refuse {
+			expose := ""
+			if granted {
+				// The exposed headers depend on the protocol. A GET is
+				// always the Connect protocol (Connect GET).
+				expose = e.exposeOther
+				if grpc && r.Method != http.MethodGet {
+					expose = e.exposeGRPC
+				}
 			}
+			e.engine.Decorate(w.Header(), q, expose, granted)
 		}
-		granted = e.engine.Actual(w.Header(), q, expose)
 		if q.HasOrigin() {
 			e.counts.Actual(r.Context(), granted)
 			if !granted && st.logger != nil {
@@ -101,7 +104,6 @@ func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request,
 			}
 		}
 	}
-	v := core.Judge(st.protection, r, q, r.Method, granted)
 	e.counts.CrossOrigin(r.Context(), v)
 	if v != core.Pass && st.logger != nil {
 		core.LogCrossOrigin(st.logger, r, q, v, slog.String("procedure", e.procedure))

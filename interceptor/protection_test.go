@@ -63,6 +63,9 @@ func TestCrossOriginProtection(t *testing.T) {
 			if tt.status != 0 && (w.Code != tt.status || ran) {
 				t.Errorf("status %d, handler ran %t; want %d before the handler", w.Code, ran, tt.status)
 			}
+			if tt.status == 403 {
+				assertBareRefusal(t, w.Result().Header)
+			}
 			if tt.status == 0 && !ran {
 				t.Errorf("status %d: the handler did not run", w.Code)
 			}
@@ -114,5 +117,19 @@ func TestConnectGETExposesConnectHeaders(t *testing.T) {
 	mw.Handler(reached).ServeHTTP(w, r)
 	if got := w.Header().Get("Access-Control-Expose-Headers"); strings.Contains(got, "Grpc-Status") {
 		t.Errorf("Connect GET exposes %q, the gRPC list", got)
+	}
+}
+
+// assertBareRefusal checks that a request the protection refused got the
+// refusal alone: no Access-Control-* header and no Vary. The 403 is
+// decided before the policy writes anything, so a flood of forged
+// requests costs no header values (and a 403 to an unsafe method is not
+// stored by caches, so it needs no Vary).
+func assertBareRefusal(t *testing.T, h http.Header) {
+	t.Helper()
+	for k := range h {
+		if strings.HasPrefix(k, "Access-Control-") || k == "Vary" {
+			t.Errorf("refusal carries %s: %q", k, h[k])
+		}
 	}
 }

@@ -370,13 +370,31 @@ func (p *Engine) allowedSubset(lines []string) string {
 }
 
 // Actual decorates the response to a request that is not a preflight, before
-// the wrapped handler runs. expose is the Access-Control-Expose-Headers value
-// for the route ("" for none). It returns whether the origin was granted.
-//
-// A request without Origin gets Vary: Origin (the answer depends on it),
-// except under an any-origin policy, whose Allow-Origin: * goes on every
-// response.
+// the wrapped handler runs, and returns whether the origin was granted: it
+// is [Engine.Grants] followed by [Engine.Decorate].
 func (p *Engine) Actual(h http.Header, q *Request, expose string) bool {
+	granted := p.Grants(q)
+	p.Decorate(h, q, expose, granted)
+	return granted
+}
+
+// Grants reports whether the policy grants the origin of q, an actual
+// request: any origin under a "*" policy without credentials, otherwise
+// the request's one Origin when the policy lists it. It writes nothing, so
+// a middleware can let the cross-origin request protection refuse the
+// request before anything is written for it.
+func (p *Engine) Grants(q *Request) bool {
+	return p.anyOrigin || p.origins.match(q.Origin)
+}
+
+// Decorate writes the CORS headers of an actual request that Grants judged.
+// expose is the Access-Control-Expose-Headers value for the route ("" for
+// none).
+//
+// A request whose origin is not granted (or that has none) gets Vary:
+// Origin only: the answer depends on it. Under an any-origin policy,
+// Allow-Origin: * goes on every response instead, and no Vary.
+func (p *Engine) Decorate(h http.Header, q *Request, expose string, granted bool) {
 	if p.anyOrigin {
 		n := 1
 		if expose != "" {
@@ -389,12 +407,11 @@ func (p *Engine) Actual(h http.Header, q *Request, expose string) bool {
 			vals[1] = expose
 			h[hACEH] = vals[1:2:2]
 		}
-		return true
+		return
 	}
-	o := q.Origin
-	if !p.origins.match(o) {
+	if !granted {
 		addVaryOrigin(h, prevVary(h), nil)
-		return false
+		return
 	}
 	n := 2 // Allow-Origin, Vary
 	if p.credentials {
@@ -405,7 +422,7 @@ func (p *Engine) Actual(h http.Header, q *Request, expose string) bool {
 	}
 	prev := prevVary(h)
 	vals := make([]string, n)
-	vals[0] = o
+	vals[0] = q.Origin
 	h[hACAO] = vals[0:1:1]
 	i := 1
 	if p.credentials {
@@ -419,7 +436,6 @@ func (p *Engine) Actual(h http.Header, q *Request, expose string) bool {
 		i++
 	}
 	addVaryOrigin(h, prev, vals[i:i+1:i+1])
-	return true
 }
 
 // prevVary returns the Vary lines already set, skipping the lookup in a

@@ -258,9 +258,9 @@ func (st *state) compile(pl *core.Pipeline, entries []*entry) {
 		st.table.Add(e.method, e.tmpl, len(st.entries))
 		st.entries = append(st.entries, e)
 	}
+	st.table.Rank = methodRank
 	st.table.Freeze()
 	st.methods = st.table.Methods()
-	slices.SortStableFunc(st.methods, func(a, b string) int { return methodRank(a) - methodRank(b) })
 
 	// Candidate siblings: other methods with some route under the same
 	// engine. Which of them really share the answer at a path is checked per

@@ -23,7 +23,8 @@ func (m *Middleware) Handler(mux http.Handler) http.Handler {
 		st := m.state.Load() // one configuration for the whole request
 		q := core.ReadRequest(r)
 		if q.IsPreflight() {
-			plan := st.planPreflight(r, &q)
+			var plan preflightPlan
+			st.planPreflight(r, &q, &plan)
 			if plan.answering == nil {
 				mux.ServeHTTP(w, r)
 				return
@@ -41,6 +42,10 @@ func (m *Middleware) Handler(mux http.Handler) http.Handler {
 // method's handler for a form POST; Access-Control-Request-Headers names it
 // in lower case.
 const overrideHeader = "x-http-method-override"
+
+// stackMethods is how many methods a preflight looks up without
+// allocating: the seven of google.api.http and some custom verbs.
+const stackMethods = 12
 
 // preflightPlan is what the middleware decided about a preflight.
 type preflightPlan struct {
@@ -67,20 +72,26 @@ type preflightPlan struct {
 //     preflights GET, HEAD or POST, so where another RPC at the path that
 //     the page could then reach would refuse the requested headers, the
 //     answer is made uncacheable (Access-Control-Max-Age: 0).
-func (st *state) planPreflight(r *http.Request, q *core.Request) preflightPlan {
-	p, ok := route.NewPath(r, st.mode)
-	if !ok {
-		return preflightPlan{}
+func (st *state) planPreflight(r *http.Request, q *core.Request, plan *preflightPlan) {
+	var p route.Path
+	if !p.Reset(r, st.mode) {
+		return
 	}
-	// The route of each method at this path (st.methods order).
-	var buf [8]*entry
-	at := buf[:0]
-	var plan preflightPlan
-	for _, meth := range st.methods {
-		e := st.lookup(meth, &p)
-		at = append(at, e)
-		if meth == q.Method {
-			plan.asked = e
+	// The route of each method at this path (st.methods order), from one
+	// walk of the table (one hash where the path is a literal route's).
+	var buf [stackMethods]int
+	var ids []int
+	if n := len(st.methods); n <= stackMethods {
+		ids = st.table.LookupAll(&p, buf[:n])
+	} else {
+		// Custom verbs beyond the usual ones: rare enough to allocate.
+		ids = st.table.LookupAll(&p, make([]int, n))
+	}
+	at := routesAt{st.entries, ids}
+	for i, id := range ids {
+		if id >= 0 && st.methods[i] == q.Method {
+			plan.asked = st.entries[id]
+			break
 		}
 	}
 	if plan.asked == nil || plan.asked.engine == nil {
@@ -88,34 +99,35 @@ func (st *state) planPreflight(r *http.Request, q *core.Request) preflightPlan {
 		// method does, the browser is asking about this resource: refuse it
 		// under that route's policy (so WithDebug and WithLogger apply)
 		// rather than let the mux answer 404 or 405.
-		for _, e := range at {
-			if e != nil && e.engine != nil {
+		for i := range ids {
+			if e := at.get(i); e != nil && e.engine != nil {
 				plan.answering = e
-				return plan // answer.Methods "": refused
+				return // answer.Methods "": refused
 			}
 		}
-		return plan
+		return
 	}
 	e := plan.asked
 	plan.answering = e
 	var verified uint
 	for i, j := range e.siblings {
-		if o := at[j]; o != nil && o.engine == e.engine {
+		if o := at.get(j); o != nil && o.engine == e.engine {
 			verified |= 1 << i
 		}
 	}
 	plan.answer.Methods = e.allowMethods(verified)
 	if !q.RequestsHeaders() {
-		return plan // only the method is granted, and only for e
+		return // only the method is granted, and only for e
 	}
-	if !othersAt(at, e) {
-		return plan // e is the only answer at this path
+	if !at.othersThan(e) {
+		return // e is the only answer at this path
 	}
 	if e.engine.Check(q).Reason != core.Allowed {
-		return plan // the engine refuses it on its own
+		return // the engine refuses it on its own
 	}
 	override := !st.noFallback && !st.noOverride && q.RequestsHeader(overrideHeader)
-	for _, o := range at {
+	for i := range ids {
+		o := at.get(i)
 		if o == nil || o == e || o.engine == e.engine {
 			continue
 		}
@@ -129,7 +141,7 @@ func (st *state) planPreflight(r *http.Request, q *core.Request) preflightPlan {
 			// header is granted only where every RPC here allows the
 			// request, whatever method this preflight asks for.
 			plan.refused = core.Outcome{Reason: core.HeaderNotAllowed, Value: overrideHeader}
-			return plan
+			return
 		}
 		// Could the page reach o without a preflight once this answer is
 		// cached? Always for GET, HEAD and POST; for other methods when o's
@@ -139,14 +151,28 @@ func (st *state) planPreflight(r *http.Request, q *core.Request) preflightPlan {
 			plan.answer.Uncacheable = true
 		}
 	}
-	return plan
 }
 
-// othersAt reports whether a route at the path other than e answers with
+// routesAt are the routes of every method at one path: ids from
+// Table.LookupAll, in st.methods order, -1 for none.
+type routesAt struct {
+	entries []*entry
+	ids     []int
+}
+
+// get returns the route of the i-th method, nil for none.
+func (at routesAt) get(i int) *entry {
+	if id := at.ids[i]; id >= 0 {
+		return at.entries[id]
+	}
+	return nil
+}
+
+// othersThan reports whether a route at the path other than e answers with
 // another engine (or none).
-func othersAt(at []*entry, e *entry) bool {
-	for _, o := range at {
-		if o != nil && o != e && o.engine != e.engine {
+func (at routesAt) othersThan(e *entry) bool {
+	for i := range at.ids {
+		if o := at.get(i); o != nil && o != e && o.engine != e.engine {
 			return true
 		}
 	}
@@ -241,8 +267,8 @@ func (st *state) lookup(method string, p *route.Path) *entry {
 // actualEntry returns the route whose handler the mux will run for r, with
 // the mux's X-HTTP-Method-Override and form POST to GET fallback, or nil.
 func (st *state) actualEntry(r *http.Request) *entry {
-	p, ok := route.NewPath(r, st.mode)
-	if !ok {
+	var p route.Path
+	if !p.Reset(r, st.mode) {
 		return nil
 	}
 	method := r.Method

@@ -195,6 +195,28 @@ func predict(tb *route.Table, method string, u *url.URL, mode route.Mode) []outc
 	return out
 }
 
+// checkLookupAll asserts that one LookupAll finds, for every method, what
+// Lookup finds for it alone (the preflight relies on it).
+func checkLookupAll(t *testing.T, tb *route.Table, u *url.URL, mode route.Mode) {
+	t.Helper()
+	p, ok := route.PathOf(u.Path, u.RawPath, mode)
+	if !ok {
+		return
+	}
+	ms := tb.Methods()
+	all := tb.LookupAll(&p, make([]int, len(ms)))
+	for i, m := range ms {
+		q, _ := route.PathOf(u.Path, u.RawPath, mode)
+		id, res := tb.Lookup(m, &q)
+		if res != route.Found {
+			id = -1
+		}
+		if all[i] != id {
+			t.Fatalf("path %q raw %q: LookupAll has %d for %s, Lookup %d", u.Path, u.RawPath, all[i], m, id)
+		}
+	}
+}
+
 var pieces = []string{"v1", "v2", "v3", "v4", "flavors", "special", "shops", "projects", "resources", "files", "tail",
 	"gadgets:search", "a:get", "b:get", ":get", "x:y", "x", "y", "c", "a", "b", "", "a%2Fb", "a%2fb", "%2F", "a%20b",
 	"%zz", "%", "%2", "q:run", ":run", "a b", "é", "inspect", "r:inspect"}
@@ -289,6 +311,7 @@ func TestDifferential(t *testing.T) {
 					r := &http.Request{Method: method, URL: u, Header: http.Header{}}
 					got := serve(mux, r.WithContext(context.Background()))
 					want := predict(tb, method, u, mode)
+					checkLookupAll(t, tb, u, mode)
 					if !contains(want, got) {
 						t.Fatalf("%s path %q raw %q: mux %v, table predicts %v", method, u.Path, u.RawPath, got, want)
 					}
@@ -362,6 +385,7 @@ func FuzzMatch(f *testing.F) {
 		u := &url.URL{Path: path, RawPath: raw}
 		r := &http.Request{Method: method, URL: u, Header: http.Header{}}
 		got := serve(mux, r.WithContext(context.Background()))
+		checkLookupAll(t, tb, u, route.Mode(mode))
 		if want := predict(tb, method, u, route.Mode(mode)); !contains(want, got) {
 			t.Fatalf("%s path %q raw %q: mux %v, table predicts %v", method, path, raw, got, want)
 		}

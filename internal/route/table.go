@@ -23,25 +23,35 @@ const (
 )
 
 // Path is a request path prepared for matching: split the way the mux
-// splits it, without allocating.
+// splits it, without allocating. The split is counted only when a lookup
+// has to walk the patterns: a path that the table's exact index holds is
+// found by one hash of s.
 type Path struct {
 	s      string // the path without its leading '/'
 	split3 bool   // "%2F" and "%2f" separate components too
 	check  bool   // variables must hold well-formed percent-escapes
+	ready  bool   // n and last are set
 	n      int    // number of components
 	last   string // the last component
 }
 
-// NewPath prepares r's URL path as a ServeMux in mode would see it. ok is
-// false when the mux would refuse the path outright (400: no leading '/').
-func NewPath(r *http.Request, mode Mode) (p Path, ok bool) {
-	return PathOf(r.URL.Path, r.URL.RawPath, mode)
+// Reset prepares r's URL path as a ServeMux in mode would see it. It
+// reports false when the mux would refuse the path outright (400: no
+// leading '/').
+func (p *Path) Reset(r *http.Request, mode Mode) bool {
+	return p.reset(r.URL.Path, r.URL.RawPath, mode)
 }
 
-// PathOf is NewPath for a URL's Path and RawPath.
+// PathOf is Reset for a URL's Path and RawPath.
 func PathOf(path, rawPath string, mode Mode) (p Path, ok bool) {
-	if !strings.HasPrefix(path, "/") {
-		return Path{}, false
+	ok = p.reset(path, rawPath, mode)
+	return p, ok
+}
+
+func (p *Path) reset(path, rawPath string, mode Mode) bool {
+	*p = Path{}
+	if len(path) == 0 || path[0] != '/' {
+		return false
 	}
 	// Like the mux: the raw path only in the non-legacy modes, and only when
 	// net/url kept one (otherwise Path was already unescaped once).
@@ -55,10 +65,19 @@ func PathOf(path, rawPath string, mode Mode) (p Path, ok bool) {
 	p.s = path[1:]
 	p.split3 = mode == ModeAllCharacters
 	p.check = mode != ModeLegacy
+	return true
+}
+
+// split counts p's components and finds the last one, once.
+func (p *Path) split() {
+	if p.ready {
+		return
+	}
+	p.ready = true
 	if !p.split3 {
 		p.n = 1 + strings.Count(p.s, "/")
 		p.last = p.s[strings.LastIndexByte(p.s, '/')+1:]
-		return p, true
+		return
 	}
 	p.n = 1
 	start := 0
@@ -72,7 +91,6 @@ func PathOf(path, rawPath string, mode Mode) (p Path, ok bool) {
 		i++
 	}
 	p.last = p.s[start:]
-	return p, true
 }
 
 // sep returns the length of the separator at s[i], 0 for none.
@@ -121,6 +139,7 @@ const (
 
 // matchPath reports whether the template matches p.
 func (t *Template) matchPath(p *Path, strict bool) Result {
+	p.split()
 	s := p.s
 	if t.Verb != "" {
 		// The last component must end in ":verb" with something before it.
@@ -187,10 +206,21 @@ const maxDepth = 8
 type Table struct {
 	// StrictDeepWildcard mirrors runtime.WithStrictDeepWildcardMatching.
 	StrictDeepWildcard bool
+	// Rank, if set before Freeze, orders Methods (ties by name); by name
+	// otherwise.
+	Rank func(method string) int
 
 	methods map[string]*node
-	few     []kid // Freeze: methods as a list when there are few
 	n       int
+	// Freeze:
+	order []string // the methods, in Methods order
+	roots []*node  // their roots, in the same order
+	// exact maps every path that some pattern without wildcards matches
+	// exactly (without its leading '/') to what each method (Methods
+	// order) runs there: a pattern id, or -1 for none. Freeze walks the
+	// patterns for these paths once, so one hash answers a lookup there
+	// for every method at once.
+	exact map[string][]int
 }
 
 type entry struct {
@@ -206,10 +236,6 @@ type node struct {
 	children map[string]*node
 	few      []kid // Freeze: children as a list when there are few
 	entries  []entry
-	// exact (Freeze, on a method's root): the ids of patterns without
-	// wildcards, by their one path (without its leading '/'), where no
-	// later pattern of the method can match that path: one hash finds them.
-	exact map[string]int
 }
 
 // kid is a child node by its key (a literal, or an HTTP method).
@@ -282,8 +308,8 @@ func (tb *Table) Add(method string, t *Template, id int) {
 	tb.n++
 }
 
-// Freeze orders every node's patterns by precedence. Call it once after the
-// last Add.
+// Freeze orders every node's patterns by precedence and builds the exact
+// index. Call it once after the last Add.
 func (tb *Table) Freeze() {
 	var walk func(*node)
 	walk = func(n *node) {
@@ -296,62 +322,62 @@ func (tb *Table) Freeze() {
 	for _, n := range tb.methods {
 		walk(n)
 	}
-	tb.few = listOf(tb.methods)
+	tb.order = make([]string, 0, len(tb.methods))
+	for m := range tb.methods {
+		tb.order = append(tb.order, m)
+	}
+	slices.SortFunc(tb.order, func(a, b string) int {
+		if tb.Rank != nil {
+			if d := tb.Rank(a) - tb.Rank(b); d != 0 {
+				return d
+			}
+		}
+		return strings.Compare(a, b)
+	})
+	tb.roots = make([]*node, len(tb.order))
+	for i, m := range tb.order {
+		tb.roots[i] = tb.methods[m]
+	}
 	tb.indexLiterals()
 }
 
-// indexLiterals fills each method root's exact index with its patterns
-// that match exactly one path, then drops those a later pattern can match
-// too (Ambiguities), which the ordinary walk must decide.
+// indexLiterals fills the exact index: for the one path of every pattern
+// without wildcards, what each method runs there, found by the ordinary
+// walk. Such a path holds no '%' (literalKey), so neither the unescaping
+// mode nor percent-escape checks change the answer.
 func (tb *Table) indexLiterals() {
-	type literal struct {
-		root *node
-		key  string
-		prio int
-	}
-	byID := make(map[int]literal)
-	for _, root := range tb.methods {
+	keys := make(map[string]bool)
+	for _, root := range tb.roots {
 		var walk func(*node)
 		walk = func(n *node) {
 			for _, e := range n.entries {
-				key, ok := literalKey(e.t)
-				if !ok {
-					continue
-				}
-				if _, dup := byID[e.id]; dup {
-					byID = nil // ids are not unique: no index
-					return
-				}
-				byID[e.id] = literal{root, key, e.prio}
-				if root.exact == nil {
-					root.exact = make(map[string]int)
-				}
-				if cur, ok := root.exact[key]; !ok || byID[cur].prio < e.prio {
-					root.exact[key] = e.id
+				if key, ok := literalKey(e.t); ok {
+					keys[key] = true
 				}
 			}
 			for _, c := range n.children {
-				if byID == nil {
-					return
-				}
 				walk(c)
 			}
 		}
-		if walk(root); byID == nil {
-			break
-		}
+		walk(root)
 	}
-	if byID == nil {
-		for _, root := range tb.methods {
-			root.exact = nil
-		}
+	if len(keys) == 0 {
 		return
 	}
-	tb.Ambiguities(func(_ string, a, _ int) {
-		if l, ok := byID[a]; ok && l.root.exact[l.key] == a {
-			delete(l.root.exact, l.key)
+	tb.exact = make(map[string][]int, len(keys))
+	ids := make([]int, len(keys)*len(tb.roots))
+	for key := range keys {
+		at := ids[:len(tb.roots):len(tb.roots)]
+		ids = ids[len(tb.roots):]
+		p := Path{s: key}
+		for i, root := range tb.roots {
+			at[i] = -1
+			if id, res := tb.walk(root, &p); res == Found {
+				at[i] = id
+			}
 		}
-	})
+		tb.exact[key] = at
+	}
 }
 
 // literalKey returns the one path (without its leading '/') a pattern
@@ -378,27 +404,61 @@ func literalKey(t *Template) (string, bool) {
 	return b.String(), true
 }
 
-// Methods returns the methods that have patterns, sorted.
+// Methods returns the methods that have patterns, in the order of Rank
+// (then by name). LookupAll reports in this order.
 func (tb *Table) Methods() []string {
-	ms := make([]string, 0, len(tb.methods))
-	for m := range tb.methods {
-		ms = append(ms, m)
+	return slices.Clone(tb.order)
+}
+
+// methodIndex returns method's position in Methods, -1 for none.
+func (tb *Table) methodIndex(method string) int {
+	for i, m := range tb.order {
+		if m == method {
+			return i
+		}
 	}
-	slices.Sort(ms)
-	return ms
+	return -1
 }
 
 // Lookup finds the pattern the mux would run for method and p: of the
 // method's matching patterns, the last added. It stops at Malformed as the
 // mux does.
 func (tb *Table) Lookup(method string, p *Path) (id int, res Result) {
-	root := find(tb.few, tb.methods, method)
-	if root == nil {
+	i := tb.methodIndex(method)
+	if i < 0 {
 		return -1, NotFound
 	}
-	if id, ok := root.exact[p.s]; ok {
-		return id, Found
+	if at, ok := tb.exact[p.s]; ok {
+		if at[i] < 0 {
+			return -1, NotFound
+		}
+		return at[i], Found
 	}
+	return tb.walk(tb.roots[i], p)
+}
+
+// LookupAll is Lookup for every method at once: element i of the result
+// is the id of the pattern the mux would run for Methods()[i] at p, or -1
+// when it would run none (NotFound or Malformed). buf must have room for
+// every method; the result is buf, or where the path is in the exact index
+// (one hash for every method), the index's own slice, which the caller
+// must not modify.
+func (tb *Table) LookupAll(p *Path, buf []int) []int {
+	if at, ok := tb.exact[p.s]; ok {
+		return at
+	}
+	for i, root := range tb.roots {
+		buf[i] = -1
+		if id, res := tb.walk(root, p); res == Found {
+			buf[i] = id
+		}
+	}
+	return buf[:len(tb.roots)]
+}
+
+// walk finds the pattern of one method's tree that the mux runs at p.
+func (tb *Table) walk(root *node, p *Path) (id int, res Result) {
+	p.split()
 	var lists [maxDepth + 1][]entry
 	k := 0
 	lists[k] = root.entries

@@ -1,8 +1,10 @@
 package bench_test
 
 import (
+	"math/rand/v2"
 	"net/http"
 	"testing"
+	"time"
 )
 
 // instance is one row set up for one scenario.
@@ -69,6 +71,61 @@ func BenchmarkCORS(b *testing.B) {
 						in.serve(w)
 					}
 				})
+			}
+		})
+	}
+}
+
+// sideBySideBlock is how many requests a row serves before the next row
+// takes over in BenchmarkSideBySide: long enough for the clock's own cost
+// to vanish (one reading per block), short enough (tens of microseconds)
+// that drift on a shared machine hits every row alike.
+const sideBySideBlock = 256
+
+// BenchmarkSideBySide runs every row of a scenario in turn, a block of
+// requests each, in a new random order every round, for the whole
+// benchmark time, and reports each row's mean time per request as the metric
+// "<row>-ns/req". BenchmarkCORS times rows one after another, seconds
+// apart, so on a shared machine a ratio of two of its rows carries the
+// drift between them; here every row is measured in the same
+// milliseconds, so the ratios cmd/table prints from it (overhead over the
+// "bare" row, ours over the better peer) hold still from pass to pass.
+// Allocations are not separable this way: BenchmarkCORS reports them.
+func BenchmarkSideBySide(b *testing.B) {
+	for _, s := range scenarios {
+		b.Run("scenario="+s.name, func(b *testing.B) {
+			var names []string
+			var ins []instance
+			for _, rw := range rows {
+				if in, ok := s.instance(b, rw); ok {
+					names = append(names, rw.name)
+					ins = append(ins, in)
+				}
+			}
+			spent := make([]time.Duration, len(ins))
+			w := new(recorder)
+			// A new order every round: a row must not always follow the
+			// same neighbour, whose memory traffic would leave it the same
+			// caches every time.
+			rng := rand.New(rand.NewPCG(1, 2))
+			order := make([]int, len(ins))
+			for i := range order {
+				order[i] = i
+			}
+			for b.Loop() {
+				rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+				for _, j := range order {
+					in := &ins[j]
+					start := time.Now()
+					for range sideBySideBlock {
+						in.serve(w)
+					}
+					spent[j] += time.Since(start)
+				}
+			}
+			n := float64(b.N * sideBySideBlock)
+			for j, name := range names {
+				b.ReportMetric(float64(spent[j].Nanoseconds())/n, name+"-ns/req")
 			}
 		})
 	}

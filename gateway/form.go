@@ -21,7 +21,9 @@ const formType = "application/x-www-form-urlencoded"
 // functions rune by rune.
 func isForm(h http.Header) bool {
 	v := h["Content-Type"]
-	if len(v) == 0 {
+	// Every rune that lower-cases to ASCII takes a byte or more, so a
+	// value shorter than formType cannot match (JSON bodies end here).
+	if len(v) == 0 || len(v[0]) < len(formType) {
 		return false
 	}
 	base, _, _ := strings.Cut(v[0], ";")

@@ -121,15 +121,18 @@ func key(name, k string) string {
 	return ""
 }
 
-// target is the bar of a scenario: our overhead at most the better peer's
-// (1.0x) and 0.7x as the aim; for a Connect unary call an overhead within
-// the noise of the bare connect-go handler.
-func target(scenario string) string {
-	if scenario == "connect_unary" {
-		return "≈ bare"
+// spreadOf is the bare row's spread in a scenario: the noise band below
+// which overheads are not compared.
+func spreadOf(data map[string]sample, scenario string) float64 {
+	if sbs := data["SideBySide/scenario="+scenario]; sbs != nil {
+		return sbs.spread("bare-ns/req")
 	}
-	return "≤ 1.0x, aim 0.7x"
+	return data["CORS/scenario="+scenario+"/impl=bare"].spread("ns/op")
 }
+
+// target is the bar of every scenario: our overhead at most the better
+// peer's (1.0x), 0.7x the aim.
+func target(string) string { return "≤ 1.0x, aim 0.7x" }
 
 // perPass returns the median, lowest and highest of the per-pass ratios
 // of impl's overhead to the better peer's in that same pass (from
@@ -244,20 +247,14 @@ func render(data map[string]sample, passes int) string {
 			switch {
 			case !ok || bestName == "":
 				b.WriteString(" – |")
-			case sc == "connect_unary":
-				noise := data["CORS/scenario="+sc+"/impl=bare"].spread("ns/op")
-				if sbs := data["SideBySide/scenario="+sc]; sbs != nil {
-					noise = sbs.spread("bare-ns/req")
-				}
-				verdict := "within noise"
-				if v > noise {
-					verdict = "above noise"
-				}
-				fmt.Fprintf(&b, " %s (noise ±%.0f ns) |", verdict, noise)
 			case best < 5:
 				// A ratio to an overhead at or below zero means nothing:
 				// compare the overheads themselves.
 				fmt.Fprintf(&b, " %s ns vs %s ns (%s ≈ bare) |", signed(v, "ns/op"), signed(best, "ns/op"), title[bestName])
+			case best < 2*spreadOf(data, sc):
+				// The overheads are inside the bare row's own spread (a
+				// whole connect-go call): a ratio would rank noise.
+				fmt.Fprintf(&b, " not ranked: %s ns vs %s ns (%s), bare's spread ±%.0f ns |", signed(v, "ns/op"), signed(best, "ns/op"), title[bestName], spreadOf(data, sc))
 			default:
 				med, lo, hi := perPass(data, sc, o)
 				fmt.Fprintf(&b, " %.2fx (%.2f–%.2f) vs %s |", med, lo, hi, title[bestName])
@@ -436,7 +433,7 @@ func variantTable(b *strings.Builder, get func(scenario, impl, unit string) (flo
 				continue
 			}
 			ratio := "–"
-			if vy-base >= 5 {
+			if vy-base >= 20 { // a ratio to a near-zero overhead says nothing
 				ratio = fmt.Sprintf("%.2fx", (vx-base)/(vy-base))
 			}
 			fmt.Fprintf(b, " %s | %s | %s | %s | %s, %s |", signed(vx-base, "ns/op"), signed(vy-base, "ns/op"),

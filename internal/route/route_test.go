@@ -413,6 +413,63 @@ func BenchmarkLookup(b *testing.B) {
 	}
 }
 
+// TestManyBranches: a path that reaches more trie nodes holding patterns
+// than a search collects without allocating (every mix of a literal and a
+// variable over six segments: 64 patterns, all matching "/a/a/a/a/a/a")
+// falls back to trying every pattern, and still agrees with the mux.
+func TestManyBranches(t *testing.T) {
+	var specs []spec
+	for mask := range 1 << 6 {
+		var b strings.Builder
+		for i := range 6 {
+			if mask&(1<<i) != 0 {
+				b.WriteString("/a")
+			} else {
+				fmt.Fprintf(&b, "/{v%d}", i)
+			}
+		}
+		specs = append(specs, spec{"GET", b.String()}, spec{"POST", b.String() + ":x"})
+	}
+	mux := realMux(t, specs)
+	tb := ourTable(t, specs, false)
+	for _, path := range []string{"/a/a/a/a/a/a", "/a/b/a/a/a/a", "/b/b/b/b/b/b", "/a/a/a/a/a/a:x", "/a/a/a/a/a", "/a/a/a/a/a/a/a"} {
+		for _, method := range []string{"GET", "POST"} {
+			u := &url.URL{Path: path}
+			r := &http.Request{Method: method, URL: u, Header: http.Header{}}
+			got := serve(mux, r.WithContext(context.Background()))
+			checkLookupAll(t, tb, u, route.ModeLegacy)
+			if want := predict(tb, method, u, route.ModeLegacy); !contains(want, got) {
+				t.Errorf("%s %s: mux %v, table predicts %v", method, path, got, want)
+			}
+		}
+	}
+}
+
+// BenchmarkLookupAll is what a preflight does: every method's route at a
+// path with variables (an AIP resource: Get, Update, Delete, and a custom
+// verb on the same name).
+func BenchmarkLookupAll(b *testing.B) {
+	for _, n := range []int{10, 100, 1000} {
+		var specs []spec
+		for i := 0; len(specs) < n; i++ {
+			tmpl := fmt.Sprintf("/v1/projects/{project}/coll%d/{name}", i)
+			specs = append(specs, spec{"GET", tmpl}, spec{"PATCH", tmpl}, spec{"DELETE", tmpl}, spec{"POST", tmpl + ":undelete"})
+		}
+		tb := ourTable(b, specs, false)
+		path := fmt.Sprintf("/v1/projects/p1/coll%d/item", n/4-1)
+		buf := make([]int, len(tb.Methods()))
+		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				p, _ := route.PathOf(path, "", route.ModeLegacy)
+				if ids := tb.LookupAll(&p, buf); ids[0] < 0 {
+					b.Fatal("no match")
+				}
+			}
+		})
+	}
+}
+
 // Bindings reads a rule and its additional bindings in Handle order, and
 // keeps a custom kind as written, as protoc-gen-grpc-gateway does.
 func TestBindings(t *testing.T) {

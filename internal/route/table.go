@@ -221,6 +221,10 @@ type Table struct {
 	// patterns for these paths once, so one hash answers a lookup there
 	// for every method at once.
 	exact map[string][]int
+	// search answers lookups of other paths, for every method at once
+	// (search.go); all is every pattern by precedence, its fallback.
+	search *snode
+	all    []sentry
 }
 
 type entry struct {
@@ -229,48 +233,13 @@ type entry struct {
 	id   int
 }
 
-// node indexes patterns by their leading literal segments: a pattern lives
-// at the node of its first few literals, so a lookup only tries the patterns
-// on the path's own branch.
+// node indexes one method's patterns by their leading literal segments: a
+// pattern lives at the node of its first few literals. Ambiguities walks
+// it (patterns on different branches cannot overlap); lookups use the
+// search trie (search.go), which also follows wildcards.
 type node struct {
 	children map[string]*node
-	few      []kid // Freeze: children as a list when there are few
 	entries  []entry
-}
-
-// kid is a child node by its key (a literal, or an HTTP method).
-type kid struct {
-	key string
-	n   *node
-}
-
-// fewKids is how many children are compared in turn rather than hashed:
-// comparing short strings of different lengths costs a length check.
-const fewKids = 8
-
-func listOf(m map[string]*node) []kid {
-	if len(m) == 0 || len(m) > fewKids {
-		return nil
-	}
-	l := make([]kid, 0, len(m))
-	for k, n := range m {
-		l = append(l, kid{k, n})
-	}
-	slices.SortFunc(l, func(a, b kid) int { return strings.Compare(a.key, b.key) })
-	return l
-}
-
-// find returns the node under key, from the list when Freeze made one.
-func find(few []kid, m map[string]*node, key string) *node {
-	if few != nil {
-		for i := range few {
-			if few[i].key == key {
-				return few[i].n
-			}
-		}
-		return nil
-	}
-	return m[key]
 }
 
 // Add registers t for method with the caller's id. Like ServeMux.Handle,
@@ -314,7 +283,6 @@ func (tb *Table) Freeze() {
 	var walk func(*node)
 	walk = func(n *node) {
 		slices.SortFunc(n.entries, func(a, b entry) int { return b.prio - a.prio })
-		n.few = listOf(n.children)
 		for _, c := range n.children {
 			walk(c)
 		}
@@ -338,6 +306,7 @@ func (tb *Table) Freeze() {
 	for i, m := range tb.order {
 		tb.roots[i] = tb.methods[m]
 	}
+	tb.buildSearch()
 	tb.indexLiterals()
 }
 
@@ -370,12 +339,7 @@ func (tb *Table) indexLiterals() {
 		at := ids[:len(tb.roots):len(tb.roots)]
 		ids = ids[len(tb.roots):]
 		p := Path{s: key}
-		for i, root := range tb.roots {
-			at[i] = -1
-			if id, res := tb.walk(root, &p); res == Found {
-				at[i] = id
-			}
-		}
+		tb.findAll(&p, at)
 		tb.exact[key] = at
 	}
 }
@@ -434,7 +398,7 @@ func (tb *Table) Lookup(method string, p *Path) (id int, res Result) {
 		}
 		return at[i], Found
 	}
-	return tb.walk(tb.roots[i], p)
+	return tb.findOne(p, i)
 }
 
 // LookupAll is Lookup for every method at once: element i of the result
@@ -447,53 +411,7 @@ func (tb *Table) LookupAll(p *Path, buf []int) []int {
 	if at, ok := tb.exact[p.s]; ok {
 		return at
 	}
-	for i, root := range tb.roots {
-		buf[i] = -1
-		if id, res := tb.walk(root, p); res == Found {
-			buf[i] = id
-		}
-	}
-	return buf[:len(tb.roots)]
-}
-
-// walk finds the pattern of one method's tree that the mux runs at p.
-func (tb *Table) walk(root *node, p *Path) (id int, res Result) {
-	p.split()
-	var lists [maxDepth + 1][]entry
-	k := 0
-	lists[k] = root.entries
-	k++
-	n, off := root, 0
-	for d := 0; d < maxDepth && d < p.n && n.children != nil; d++ {
-		var comp string
-		comp, off = p.next(p.s, off)
-		c := find(n.few, n.children, comp)
-		if c == nil {
-			break
-		}
-		n = c
-		lists[k] = n.entries
-		k++
-	}
-	// Merge the lists along the path's branch by precedence.
-	var heads [maxDepth + 1]int
-	for {
-		best := -1
-		for i := 0; i < k; i++ {
-			if heads[i] < len(lists[i]) && (best < 0 || lists[i][heads[i]].prio > lists[best][heads[best]].prio) {
-				best = i
-			}
-		}
-		if best < 0 {
-			return -1, NotFound
-		}
-		e := lists[best][heads[best]]
-		heads[best]++
-		switch e.t.matchPath(p, tb.StrictDeepWildcard) {
-		case Found:
-			return e.id, Found
-		case Malformed:
-			return -1, Malformed
-		}
-	}
+	ids := buf[:len(tb.roots)]
+	tb.findAll(p, ids)
+	return ids
 }

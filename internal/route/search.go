@@ -1,0 +1,245 @@
+package route
+
+import "slices"
+
+// The search trie answers Lookup and LookupAll for paths that the exact
+// index does not hold. The per-method tries that Add builds index a
+// pattern by its leading literals only, so every pattern that starts
+// "/v1/{name=projects/*/...}" sat at one node and a lookup tried them one
+// by one, like the mux itself: at 1,000 such routes, a thousand template
+// matches per method. The search trie is keyed by every segment a path
+// component can be compared with directly (literals by value, "*" as a
+// wildcard edge), for all methods at once, so a lookup follows the path
+// down the branches that can still match, collects the few patterns at
+// the nodes it reaches, and runs the template match (matchPath, which
+// stays the judge) only on those, in precedence order, for one method or
+// for every method in one walk.
+
+// snode is a node of the search trie.
+type snode struct {
+	lits    map[string]*snode
+	few     []skid // lits as a list when there are few
+	star    *snode
+	entries []sentry // patterns whose keys end here, highest precedence first
+}
+
+// fewKids is how many literal children are compared in turn rather than
+// hashed: comparing short strings of different lengths costs a length
+// check.
+const fewKids = 8
+
+type skid struct {
+	key string
+	n   *snode
+}
+
+// sentry is a pattern in the search trie, with its method's index in
+// Methods order.
+type sentry struct {
+	entry
+	m int
+}
+
+// maxLists bounds how many trie nodes one search collects patterns from
+// without allocating; past it, the search falls back to every pattern.
+const maxLists = 32
+
+// searchKeys returns how many leading segments of t key it in the search
+// trie: up to "**" (which matches any number of components) and at most
+// maxDepth; for a pattern with a verb, never a segment that can meet the
+// path's last component, which carries the verb.
+func searchKeys(t *Template) int {
+	k := len(t.Segments)
+	if t.deep >= 0 {
+		k = t.deep
+	}
+	if t.Verb != "" {
+		k = min(k, t.min-1)
+	}
+	return max(0, min(k, maxDepth))
+}
+
+// buildSearch fills the search trie from the per-method tries.
+func (tb *Table) buildSearch() {
+	tb.search = &snode{}
+	tb.all = tb.all[:0]
+	for m, root := range tb.roots {
+		var walk func(*node)
+		walk = func(n *node) {
+			for _, e := range n.entries {
+				tb.insert(sentry{e, m})
+			}
+			for _, c := range n.children {
+				walk(c)
+			}
+		}
+		walk(root)
+	}
+	byPrio := func(a, b sentry) int { return b.prio - a.prio }
+	var freeze func(*snode)
+	freeze = func(n *snode) {
+		slices.SortFunc(n.entries, byPrio)
+		if len(n.lits) > 0 && len(n.lits) <= fewKids {
+			for k, c := range n.lits {
+				n.few = append(n.few, skid{k, c})
+			}
+		}
+		for _, c := range n.lits {
+			freeze(c)
+		}
+		if n.star != nil {
+			freeze(n.star)
+		}
+	}
+	freeze(tb.search)
+	slices.SortFunc(tb.all, byPrio)
+}
+
+func (tb *Table) insert(e sentry) {
+	tb.all = append(tb.all, e)
+	n := tb.search
+	for _, seg := range e.t.Segments[:searchKeys(e.t)] {
+		if seg.Kind == Star {
+			if n.star == nil {
+				n.star = &snode{}
+			}
+			n = n.star
+			continue
+		}
+		c := n.lits[seg.Literal]
+		if c == nil {
+			if n.lits == nil {
+				n.lits = make(map[string]*snode)
+			}
+			c = &snode{}
+			n.lits[seg.Literal] = c
+		}
+		n = c
+	}
+	n.entries = append(n.entries, e)
+}
+
+func (n *snode) lit(key string) *snode {
+	if n.few != nil {
+		for i := range n.few {
+			if n.few[i].key == key {
+				return n.few[i].n
+			}
+		}
+		return nil
+	}
+	return n.lits[key]
+}
+
+// lists collects the pattern lists of every node the path reaches.
+type lists struct {
+	l        [maxLists][]sentry
+	heads    [maxLists]int
+	k        int
+	overflow bool
+}
+
+func (ls *lists) collect(n *snode, p *Path, depth, off int) {
+	if len(n.entries) > 0 {
+		if ls.k == maxLists {
+			ls.overflow = true
+			return
+		}
+		ls.l[ls.k] = n.entries
+		ls.k++
+	}
+	if depth >= maxDepth || depth >= p.n || (n.lits == nil && n.star == nil) {
+		return
+	}
+	comp, next := p.next(p.s, off)
+	if c := n.lit(comp); c != nil {
+		ls.collect(c, p, depth+1, next)
+	}
+	if n.star != nil {
+		ls.collect(n.star, p, depth+1, next)
+	}
+}
+
+// next returns the collected pattern of highest precedence not returned
+// yet.
+func (ls *lists) next() (sentry, bool) {
+	best := -1
+	for i := 0; i < ls.k; i++ {
+		if ls.heads[i] < len(ls.l[i]) && (best < 0 || ls.l[i][ls.heads[i]].prio > ls.l[best][ls.heads[best]].prio) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return sentry{}, false
+	}
+	e := ls.l[best][ls.heads[best]]
+	ls.heads[best]++
+	return e, true
+}
+
+// gather collects the patterns that can match p.
+func (tb *Table) gather(p *Path, ls *lists) {
+	p.split()
+	ls.collect(tb.search, p, 0, 0)
+	if ls.overflow {
+		// A path that reaches that many nodes: try every pattern.
+		ls.l[0], ls.k = tb.all, 1
+	}
+}
+
+// findOne returns the pattern the mux runs for method index m at p.
+func (tb *Table) findOne(p *Path, m int) (id int, res Result) {
+	var ls lists
+	tb.gather(p, &ls)
+	for {
+		e, ok := ls.next()
+		if !ok {
+			return -1, NotFound
+		}
+		if e.m != m {
+			continue
+		}
+		switch e.t.matchPath(p, tb.StrictDeepWildcard) {
+		case Found:
+			return e.id, Found
+		case Malformed:
+			return -1, Malformed
+		}
+	}
+}
+
+// findAll sets ids[m] to the pattern the mux runs for every method index
+// m at p, or -1 for none (NotFound, or Malformed: the mux stops there),
+// in one walk of the trie.
+func (tb *Table) findAll(p *Path, ids []int) {
+	var buf [16]bool
+	decided := buf[:0]
+	if len(ids) <= len(buf) {
+		decided = buf[:len(ids)]
+	} else {
+		decided = make([]bool, len(ids))
+	}
+	for i := range ids {
+		ids[i] = -1
+	}
+	open := len(ids)
+	var ls lists
+	tb.gather(p, &ls)
+	for open > 0 {
+		e, ok := ls.next()
+		if !ok {
+			return
+		}
+		if decided[e.m] {
+			continue
+		}
+		switch e.t.matchPath(p, tb.StrictDeepWildcard) {
+		case Found:
+			ids[e.m] = e.id
+		case NotFound:
+			continue
+		}
+		decided[e.m] = true
+		open--
+	}
+}

@@ -334,6 +334,31 @@ func connectUnary(path string) *http.Request {
 // the services' (protocors.v1.service) option.
 func benchFiles(tb testing.TB, methods int, policy *corspb.Policy) *protoregistry.Files {
 	tb.Helper()
+	return benchFilesWith(tb, methods, policy, func(i int) *annotations.HttpRule {
+		return &annotations.HttpRule{Pattern: &annotations.HttpRule_Post{Post: fmt.Sprintf("/v1/r%05d/{name}", i)}, Body: "*"}
+	})
+}
+
+// resourceRule is the http rule of method i in an API of AIP-style
+// resources, four methods each on one name: Get, Update, Delete and a
+// custom :undelete, every resource under "/v1/{name=projects/*/...}", so
+// no literal after "v1" tells the resources apart before a variable.
+func resourceRule(i int) *annotations.HttpRule {
+	path := fmt.Sprintf("/v1/{name=projects/*/r%05d/*}", i/4)
+	switch i % 4 {
+	case 0:
+		return &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: path}}
+	case 1:
+		return &annotations.HttpRule{Pattern: &annotations.HttpRule_Patch{Patch: path}, Body: "*"}
+	case 2:
+		return &annotations.HttpRule{Pattern: &annotations.HttpRule_Delete{Delete: path}}
+	}
+	return &annotations.HttpRule{Pattern: &annotations.HttpRule_Post{Post: path + ":undelete"}, Body: "*"}
+}
+
+// benchFilesWith is benchFiles with method i bound by rule(i).
+func benchFilesWith(tb testing.TB, methods int, policy *corspb.Policy, rule func(i int) *annotations.HttpRule) *protoregistry.Files {
+	tb.Helper()
 	fdp := &descriptorpb.FileDescriptorProto{
 		Name:       proto.String("bench/v1/bench.proto"),
 		Package:    proto.String("bench.v1"),
@@ -354,15 +379,12 @@ func benchFiles(tb testing.TB, methods int, policy *corspb.Policy) *protoregistr
 			}
 			fdp.Service = append(fdp.Service, svc)
 		}
-		name, path := fmt.Sprintf("M%05d", i), fmt.Sprintf("/v1/r%05d/{name}", i)
+		name, r := fmt.Sprintf("M%05d", i), rule(i)
 		if methods == 1 {
-			name, path = "Echo", echoPath
+			name, r = "Echo", &annotations.HttpRule{Pattern: &annotations.HttpRule_Post{Post: echoPath}, Body: "*"}
 		}
 		opts := &descriptorpb.MethodOptions{}
-		proto.SetExtension(opts, annotations.E_Http, &annotations.HttpRule{
-			Pattern: &annotations.HttpRule_Post{Post: path},
-			Body:    "*",
-		})
+		proto.SetExtension(opts, annotations.E_Http, r)
 		svc.Method = append(svc.Method, &descriptorpb.MethodDescriptorProto{
 			Name: proto.String(name), InputType: proto.String(flavor), OutputType: proto.String(flavor), Options: opts,
 		})

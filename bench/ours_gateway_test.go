@@ -3,6 +3,7 @@ package bench_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -67,6 +68,44 @@ func routeInstances(tb testing.TB, n int) map[string]instance {
 	}
 }
 
+// resourceInstances builds, for n routes in AIP-style resources (see
+// resourceRule), a preflight for PATCH and a PATCH to the first resource:
+// the one registered first, which the mux, trying the latest registration
+// first, reaches last.
+func resourceInstances(tb testing.TB, n int) map[string]instance {
+	m, err := gateway.New(protocors.WithFiles(benchFilesWith(tb, n, specOne.proto(), resourceRule)))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h := m.Handler(bare)
+	path := "/v1/projects/p1/r00000/vanilla"
+	pre := newRequest(http.MethodOptions, path, "Origin", appOrigin,
+		"Access-Control-Request-Method", http.MethodPatch, "Access-Control-Request-Headers", "content-type")
+	return map[string]instance{
+		"preflight": {h: h, r: pre},
+		"actual":    {h: h, r: newRequest(http.MethodPatch, path, "Origin", appOrigin, "Content-Type", "application/json")},
+	}
+}
+
+// BenchmarkGatewayResources is BenchmarkGatewayRoutes for AIP-style
+// resources, where every route starts "/v1/{name=projects/*/...}": the
+// table must follow the path past the variable to stay flat.
+func BenchmarkGatewayResources(b *testing.B) {
+	for _, n := range routeCounts {
+		ins := resourceInstances(b, n)
+		for _, kind := range []string{"preflight", "actual"} {
+			in := ins[kind]
+			b.Run(fmt.Sprintf("routes=%d/kind=%s", n, kind), func(b *testing.B) {
+				w := new(recorder)
+				b.ReportAllocs()
+				for b.Loop() {
+					in.serve(w)
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkGatewayRoutes measures the gateway middleware's route lookup as
 // its table grows: one rule per method, the request matching the last.
 func BenchmarkGatewayRoutes(b *testing.B) {
@@ -89,11 +128,16 @@ func BenchmarkGatewayRoutes(b *testing.B) {
 // granted, so it measures a match and not a miss.
 func TestGatewayRoutes(t *testing.T) {
 	for _, n := range routeCounts {
-		for kind, in := range routeInstances(t, n) {
-			w := new(recorder)
-			in.serve(w)
-			if got := w.h.Get("Access-Control-Allow-Origin"); got != appOrigin {
-				t.Errorf("%d routes, %s: status %d, Access-Control-Allow-Origin %q, want %q", n, kind, w.code, got, appOrigin)
+		for layout, build := range map[string]func(testing.TB, int) map[string]instance{"routes": routeInstances, "resources": resourceInstances} {
+			for kind, in := range build(t, n) {
+				w := new(recorder)
+				in.serve(w)
+				if got := w.h.Get("Access-Control-Allow-Origin"); got != appOrigin {
+					t.Errorf("%s, %d routes, %s: status %d, Access-Control-Allow-Origin %q, want %q", layout, n, kind, w.code, got, appOrigin)
+				}
+				if kind == "preflight" && !strings.Contains(w.h.Get("Access-Control-Allow-Methods"), in.r.Header.Get("Access-Control-Request-Method")) {
+					t.Errorf("%s, %d routes: Access-Control-Allow-Methods %q", layout, n, w.h.Get("Access-Control-Allow-Methods"))
+				}
 			}
 		}
 	}

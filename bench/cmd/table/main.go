@@ -289,31 +289,8 @@ func render(data map[string]sample, passes int) string {
 	variantTable(&b, get, scenarios, metrics, true, "metrics", "none",
 		"Metrics: each middleware with protocors.WithMeterProvider (the OpenTelemetry SDK, a reader nobody collects) and without (the default). Overheads over bare as above; metrics − none is what counting a decision costs, in ns/op.")
 	// Gateway routing.
-	var routes []string
-	for _, n := range order {
-		if strings.HasPrefix(n, "GatewayRoutes/") && key(n, "kind") == "preflight" {
-			routes = append(routes, key(n, "routes"))
-		}
-	}
-	if len(routes) > 0 {
-		b.WriteString("\nGateway routing: one route per method, the request matching the last route. Ratio to the smallest table (target: preflight at 1000 routes within 1.2x of 10).\n\n")
-		b.WriteString("| routes | preflight ns/op | B/op, allocs/op | ratio | actual ns/op | B/op, allocs/op | ratio |\n|---:|---:|---:|---:|---:|---:|---:|\n")
-		first := map[string]float64{}
-		for _, n := range routes {
-			fmt.Fprintf(&b, "| %s |", n)
-			for _, kind := range []string{"preflight", "actual"} {
-				s := data["GatewayRoutes/routes="+n+"/kind="+kind]
-				ns, _ := s.median("ns/op")
-				bo, _ := s.median("B/op")
-				al, _ := s.median("allocs/op")
-				if _, ok := first[kind]; !ok {
-					first[kind] = ns
-				}
-				fmt.Fprintf(&b, " %.0f | %.0f B, %.0f | %.2fx |", ns, bo, al, ns/first[kind])
-			}
-			b.WriteString("\n")
-		}
-	}
+	routing(&b, data, "GatewayRoutes", "Gateway routing: one route per method, each its own literal prefix (`post /v1/rNNNNN/{name}`), the request matching the last route. Ratio to the smallest table (target: preflight at 1000 routes within 1.2x of 10).")
+	routing(&b, data, "GatewayResources", "Gateway routing, AIP-style resources: four methods per resource (Get, Update, Delete, `:undelete`), every route `/v1/{name=projects/*/rNNNNN/*}`, the request for the first resource registered (the mux tries it last). Ratio to the smallest table.")
 	// New.
 	var news []string
 	for _, n := range order {
@@ -333,6 +310,38 @@ func render(data map[string]sample, passes int) string {
 		}
 	}
 	return b.String()
+}
+
+// routing writes the table of one routing benchmark (bench): per table
+// size, the preflight and the actual request, and each one's ratio to the
+// smallest table.
+func routing(b *strings.Builder, data map[string]sample, bench, intro string) {
+	var routes []string
+	for _, n := range order {
+		if strings.HasPrefix(n, bench+"/") && key(n, "kind") == "preflight" {
+			routes = append(routes, key(n, "routes"))
+		}
+	}
+	if len(routes) == 0 {
+		return
+	}
+	b.WriteString("\n" + intro + "\n\n")
+	b.WriteString("| routes | preflight ns/op | B/op, allocs/op | ratio | actual ns/op | B/op, allocs/op | ratio |\n|---:|---:|---:|---:|---:|---:|---:|\n")
+	first := map[string]float64{}
+	for _, n := range routes {
+		fmt.Fprintf(b, "| %s |", n)
+		for _, kind := range []string{"preflight", "actual"} {
+			s := data[bench+"/routes="+n+"/kind="+kind]
+			ns, _ := s.median("ns/op")
+			bo, _ := s.median("B/op")
+			al, _ := s.median("allocs/op")
+			if _, ok := first[kind]; !ok {
+				first[kind] = ns
+			}
+			fmt.Fprintf(b, " %.0f | %.0f B, %.0f | %.2fx |", ns, bo, al, ns/first[kind])
+		}
+		b.WriteString("\n")
+	}
 }
 
 // order is the benchmark names in the order they first appear.

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/reflect/protoregistry"
 )
 
@@ -20,6 +21,16 @@ const newTarget = 100 * time.Millisecond
 type constructor struct {
 	name string
 	new  func(*protoregistry.Files) error
+	// rule, if set, binds method i instead of benchFiles' literal rules.
+	rule func(i int) *annotations.HttpRule
+}
+
+// files returns the registry c is measured over.
+func (c constructor) files(tb testing.TB) *protoregistry.Files {
+	if c.rule != nil {
+		return benchFilesWith(tb, newMethods, specOne.proto(), c.rule)
+	}
+	return benchFiles(tb, newMethods, specOne.proto())
 }
 
 // constructors are appended by ours_*_test.go.
@@ -29,8 +40,8 @@ var constructors []constructor
 // 100 services, each with its own http rule; B/op is the memory New
 // allocates.
 func BenchmarkNew(b *testing.B) {
-	files := benchFiles(b, newMethods, specOne.proto())
 	for _, c := range constructors {
+		files := c.files(b)
 		b.Run(fmt.Sprintf("impl=%s/methods=%d", c.name, newMethods), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
@@ -49,8 +60,8 @@ func TestNewAt10kMethods(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a large registry")
 	}
-	files := benchFiles(t, newMethods, specOne.proto())
 	for _, c := range constructors {
+		files := c.files(t)
 		best := time.Duration(1<<63 - 1)
 		var alloc uint64
 		for range 3 {

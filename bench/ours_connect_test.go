@@ -17,11 +17,11 @@ func init() {
 		row{name: "connect-metrics", protects: true, wrap: connectRow(protocors.WithMeterProvider(benchMeters))},
 	)
 	constructors = append(constructors,
-		constructor{"connect", func(files *protoregistry.Files) error {
+		constructor{name: "connect", new: func(files *protoregistry.Files) error {
 			_, err := interceptor.New(protocors.WithFiles(files))
 			return err
 		}},
-		constructor{"connect-reconfigure", func() func(*protoregistry.Files) error {
+		constructor{name: "connect-reconfigure", new: func() func(*protoregistry.Files) error {
 			var m *interceptor.Middleware
 			return func(files *protoregistry.Files) error {
 				if m == nil {

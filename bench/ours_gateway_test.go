@@ -19,11 +19,15 @@ func init() {
 		row{name: "gateway-metrics", gateway: true, protects: true, wrap: gatewayRow(protocors.WithMeterProvider(benchMeters))},
 	)
 	constructors = append(constructors,
-		constructor{"gateway", func(files *protoregistry.Files) error {
+		constructor{name: "gateway", new: func(files *protoregistry.Files) error {
 			_, err := gateway.New(protocors.WithFiles(files))
 			return err
 		}},
-		constructor{"gateway-reconfigure", func() func(*protoregistry.Files) error {
+		constructor{name: "gateway-resources", rule: resourceRule, new: func(files *protoregistry.Files) error {
+			_, err := gateway.New(protocors.WithFiles(files))
+			return err
+		}},
+		constructor{name: "gateway-reconfigure", new: func() func(*protoregistry.Files) error {
 			var m *gateway.Middleware
 			return func(files *protoregistry.Files) error {
 				if m == nil {

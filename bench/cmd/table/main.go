@@ -44,7 +44,8 @@ var (
 		"connect-noprotect": "Connect, protection off", "gateway-noprotect": "gateway, protection off",
 		"core":                "engine alone",
 		"connect-reconfigure": "ours: Connect, Reconfigure", "gateway-reconfigure": "ours: gateway, Reconfigure",
-		"connect-metrics": "Connect, metrics on", "gateway-metrics": "gateway, metrics on",
+		"gateway-resources": "ours: gateway, AIP-style resources",
+		"connect-metrics":   "Connect, metrics on", "gateway-metrics": "gateway, metrics on",
 	}
 )
 

@@ -197,7 +197,8 @@ func malformed(s string) bool {
 	return false
 }
 
-// maxDepth bounds how many leading literal segments index a pattern.
+// maxDepth bounds how many leading segments index a pattern, in the
+// per-method tries and in the search trie.
 const maxDepth = 8
 
 // Table holds patterns per HTTP method and finds the one the mux would run.
@@ -311,8 +312,8 @@ func (tb *Table) Freeze() {
 }
 
 // indexLiterals fills the exact index: for the one path of every pattern
-// without wildcards, what each method runs there, found by the ordinary
-// walk. Such a path holds no '%' (literalKey), so neither the unescaping
+// without wildcards, what each method runs there, found once by findAll.
+// Such a path holds no '%' (literalKey), so neither the unescaping
 // mode nor percent-escape checks change the answer.
 func (tb *Table) indexLiterals() {
 	keys := make(map[string]bool)

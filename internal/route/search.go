@@ -42,7 +42,7 @@ type sentry struct {
 
 // maxLists bounds how many trie nodes one search collects patterns from
 // without allocating; past it, the search falls back to every pattern.
-const maxLists = 32
+const maxLists = 16
 
 // searchKeys returns how many leading segments of t key it in the search
 // trie: up to "**" (which matches any number of components) and at most

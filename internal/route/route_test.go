@@ -413,6 +413,39 @@ func BenchmarkLookup(b *testing.B) {
 	}
 }
 
+// TestMalformedBeforeLaterLiteral: the mux answers 400 at the first
+// pattern whose match reaches a variable holding a malformed escape, even
+// when a later literal of that pattern would not match; the search trie,
+// keyed by that later literal too, must not leave the pattern out. With
+// one method and no catch-all route, so that no other method's 400 masks
+// the answer (found in review: Lookup said NotFound where the mux said
+// 400).
+func TestMalformedBeforeLaterLiteral(t *testing.T) {
+	tests := []struct {
+		specs  []spec
+		method string
+		path   string
+		mode   route.Mode
+	}{
+		{[]spec{{"POST", "/v1/{x}/c"}}, "POST", "/v1/%zz/d", route.ModeAllExceptReserved},
+		{[]spec{{"GET", "/v1/{x}"}, {"POST", "/v1/{x}/c"}}, "POST", "/v1/%zz/d", route.ModeAllExceptReserved},
+		{[]spec{{"POST", "/v1/{x}/c/{y}"}}, "POST", "/v1/%zz/d/e", route.ModeAllCharacters},
+		{[]spec{{"POST", "/v1/*/c/**"}}, "POST", "/v1/%zz/d/e", route.ModeAllExceptSlash},
+		{[]spec{{"POST", "/v1/{x}/c"}, {"POST", "/v1/lit/d"}}, "POST", "/v1/%zz/d", route.ModeAllExceptReserved},
+	}
+	for _, tt := range tests {
+		mux := realMux(t, tt.specs, runtime.WithUnescapingMode(runtime.UnescapingMode(tt.mode)))
+		tb := ourTable(t, tt.specs, false)
+		u := &url.URL{Path: tt.path, RawPath: tt.path}
+		r := &http.Request{Method: tt.method, URL: u, Header: http.Header{}}
+		got := serve(mux, r.WithContext(context.Background()))
+		checkLookupAll(t, tb, u, tt.mode)
+		if want := predict(tb, tt.method, u, tt.mode); !contains(want, got) {
+			t.Errorf("%v, %s %s (mode %d): mux %v, table predicts %v", tt.specs, tt.method, tt.path, tt.mode, got, want)
+		}
+	}
+}
+
 // TestManyBranches: a path that reaches more trie nodes holding patterns
 // than a search collects without allocating (every mix of a literal and a
 // variable over six segments: 64 patterns, all matching "/a/a/a/a/a/a")

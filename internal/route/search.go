@@ -178,11 +178,22 @@ func (ls *lists) next() (sentry, bool) {
 }
 
 // gather collects the patterns that can match p.
+//
+// A path with a malformed percent-escape, in the modes that check them,
+// gets every pattern: the mux stops with 400 at the first pattern (by
+// precedence) whose match reaches a variable holding it, and a pattern
+// can reach it and fail only later, on a literal that the trie would have
+// used to leave it out. So does a path that reaches more nodes holding
+// patterns than ls has room for. Either way the work is what the mux
+// itself does for such a path: every pattern of the method, in order.
 func (tb *Table) gather(p *Path, ls *lists) {
 	p.split()
+	if p.check && malformed(p.s) {
+		ls.l[0], ls.k = tb.all, 1
+		return
+	}
 	ls.collect(tb.search, p, 0, 0)
 	if ls.overflow {
-		// A path that reaches that many nodes: try every pattern.
 		ls.l[0], ls.k = tb.all, 1
 	}
 }

@@ -405,14 +405,14 @@ func (tb *Table) Lookup(method string, p *Path) (id int, res Result) {
 // LookupAll is Lookup for every method at once: element i of the result
 // is the id of the pattern the mux would run for Methods()[i] at p, or -1
 // when it would run none (NotFound or Malformed). buf must have room for
-// every method; the result is buf, or where the path is in the exact index
-// (one hash for every method), the index's own slice, which the caller
-// must not modify.
+// every method; the result is buf. A path in the exact index costs one
+// hash for every method, the others one walk of the search trie.
 func (tb *Table) LookupAll(p *Path, buf []int) []int {
-	if at, ok := tb.exact[p.s]; ok {
-		return at
-	}
 	ids := buf[:len(tb.roots)]
+	if at, ok := tb.exact[p.s]; ok {
+		copy(ids, at)
+		return ids
+	}
 	tb.findAll(p, ids)
 	return ids
 }

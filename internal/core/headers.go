@@ -161,6 +161,25 @@ func scanRequestHeaders(lines []string, p *Engine) (rh requestedHeaders, refused
 	for _, line := range lines {
 		i := 0
 		for i <= len(line) {
+			if canonical {
+				// The list as browsers send it: an element that is exactly
+				// the next allowed name is a lower-case token with no
+				// whitespace, so it needs no byte-by-byte look.
+				e := strings.IndexByte(line[i:], ',')
+				if e < 0 {
+					e = len(line)
+				} else {
+					e += i
+				}
+				if el := line[i:e]; el != "" && len(el) <= maxHeaderNameLen && p.headers.hasFrom(el, &cursor) {
+					if rh.count++; rh.count > maxRequestedHeaders {
+						return rh, el, true
+					}
+					prev = el
+					i = e + 1
+					continue
+				}
+			}
 			// One element: OWS token OWS, up to ',' or the end.
 			j := i
 			for j < len(line) && isOWS(line[j]) {

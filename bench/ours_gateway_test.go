@@ -94,27 +94,17 @@ func resourceInstances(tb testing.TB, n int) map[string]instance {
 // BenchmarkGatewayResources is BenchmarkGatewayRoutes for AIP-style
 // resources, where every route starts "/v1/{name=projects/*/...}": the
 // table must follow the path past the variable to stay flat.
-func BenchmarkGatewayResources(b *testing.B) {
-	for _, n := range routeCounts {
-		ins := resourceInstances(b, n)
-		for _, kind := range []string{"preflight", "actual"} {
-			in := ins[kind]
-			b.Run(fmt.Sprintf("routes=%d/kind=%s", n, kind), func(b *testing.B) {
-				w := new(recorder)
-				b.ReportAllocs()
-				for b.Loop() {
-					in.serve(w)
-				}
-			})
-		}
-	}
-}
+func BenchmarkGatewayResources(b *testing.B) { benchRouting(b, resourceInstances) }
 
 // BenchmarkGatewayRoutes measures the gateway middleware's route lookup as
 // its table grows: one rule per method, the request matching the last.
-func BenchmarkGatewayRoutes(b *testing.B) {
+func BenchmarkGatewayRoutes(b *testing.B) { benchRouting(b, routeInstances) }
+
+// benchRouting times, for each table size, the preflight and the actual
+// request that build makes.
+func benchRouting(b *testing.B, build func(testing.TB, int) map[string]instance) {
 	for _, n := range routeCounts {
-		ins := routeInstances(b, n)
+		ins := build(b, n)
 		for _, kind := range []string{"preflight", "actual"} {
 			in := ins[kind]
 			b.Run(fmt.Sprintf("routes=%d/kind=%s", n, kind), func(b *testing.B) {

@@ -78,9 +78,11 @@
 // [WithRoute] routes, compiles the table (internal/route) and checks it for
 // ambiguities. A request enters at [Middleware.Handler] (handler.go): a
 // preflight goes to state.planPreflight, which looks up the route of
-// every method at the path and decides, then to state.answerPreflight,
+// every method at the path in one walk of the table (route.Table.LookupAll)
+// and decides, then to state.answerPreflight,
 // which writes the answer (or the mux answers when no route there has
 // CORS); any other request goes to state.actual, which finds the route
-// the mux will run (form.go mirrors the mux's form detection), decorates
-// the response or refuses it, and then the mux runs.
+// the mux will run (form.go mirrors the mux's form detection), refuses it
+// (the protection is judged before anything is written) or decorates the
+// response, and then the mux runs.
 package gateway

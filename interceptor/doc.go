@@ -76,8 +76,9 @@
 // enters at [Middleware.Handler] (handler.go), which looks the path up and
 // hands a preflight to state.preflight and anything else to
 // state.actual; it leaves through core.Engine.Preflight (answered
-// here), a 403 of the protection, or the wrapped handler after
-// core.Engine.Actual set the headers. mount.go holds [Middleware.Wrap] and
+// here), a 403 of the protection (judged first, from core.Engine.Grants,
+// so a refusal writes nothing else), or the wrapped handler after
+// core.Engine.Decorate set the headers. mount.go holds [Middleware.Wrap] and
 // [Middleware.CheckService], and [Middleware.Mux] for connect-go v2.
 //
 // # Placement

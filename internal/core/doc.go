@@ -17,7 +17,8 @@
 //
 // Nothing here imports connect-go or grpc-gateway. Per request the
 // middlewares call [ReadRequest], then [Engine.Preflight] (or
-// [Engine.Refuse]) or [Engine.Actual], then [Judge] for the protection.
+// [Engine.Refuse]); or, for any other request, [Engine.Grants], [Judge] for
+// the protection, and [Engine.Decorate] unless Judge refused.
 //
 // The protocol follows the WHATWG Fetch standard's CORS protocol:
 // https://fetch.spec.whatwg.org/#http-cors-protocol

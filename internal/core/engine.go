@@ -162,7 +162,7 @@ const (
 
 // Request is what the CORS protocol reads of an HTTP request, looked up
 // once: the middlewares classify the request and route it with these values,
-// then hand them to [Engine.Preflight] or [Engine.Actual].
+// then hand them to [Engine.Preflight], or [Engine.Grants] and [Engine.Decorate].
 type Request struct {
 	// Origin is the request's Origin when it has exactly one; "" otherwise
 	// (absent, or several lines, which no browser sends).

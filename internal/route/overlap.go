@@ -430,15 +430,7 @@ func (ix *index) add(e entry) {
 			n = n.star
 			continue
 		}
-		c := n.lits[s.Literal]
-		if c == nil {
-			if n.lits == nil {
-				n.lits = make(map[string]*anode)
-			}
-			c = &anode{}
-			n.lits[s.Literal] = c
-		}
-		n = c
+		n = child(&n.lits, s.Literal)
 	}
 	if t.deep >= 0 {
 		n.deeps = append(n.deeps, e)

@@ -106,15 +106,7 @@ func (tb *Table) insert(e sentry) {
 			n = n.star
 			continue
 		}
-		c := n.lits[seg.Literal]
-		if c == nil {
-			if n.lits == nil {
-				n.lits = make(map[string]*snode)
-			}
-			c = &snode{}
-			n.lits[seg.Literal] = c
-		}
-		n = c
+		n = child(&n.lits, seg.Literal)
 	}
 	n.entries = append(n.entries, e)
 }

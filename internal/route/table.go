@@ -243,6 +243,20 @@ type node struct {
 	entries  []entry
 }
 
+// child returns the node under key in *m, making it (and the map) when
+// missing: how each of the package's tries grows.
+func child[N any](m *map[string]*N, key string) *N {
+	c := (*m)[key]
+	if c == nil {
+		if *m == nil {
+			*m = make(map[string]*N)
+		}
+		c = new(N)
+		(*m)[key] = c
+	}
+	return c
+}
+
 // Add registers t for method with the caller's id. Like ServeMux.Handle,
 // a later Add takes precedence over earlier ones when both match.
 func (tb *Table) Add(method string, t *Template, id int) {
@@ -264,15 +278,7 @@ func (tb *Table) Add(method string, t *Template, id int) {
 		depth = max(0, min(depth, t.min-1))
 	}
 	for _, seg := range t.Segments[:depth] {
-		c := n.children[seg.Literal]
-		if c == nil {
-			if n.children == nil {
-				n.children = make(map[string]*node)
-			}
-			c = &node{}
-			n.children[seg.Literal] = c
-		}
-		n = c
+		n = child(&n.children, seg.Literal)
 	}
 	n.entries = append(n.entries, entry{t: t, prio: tb.n, id: id})
 	tb.n++

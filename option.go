@@ -169,3 +169,17 @@ func WithCrossOriginProtection(on bool) Option {
 func WithCrossOriginReportOnly(on bool) Option {
 	return option(func(s *core.Settings) { s.ReportOnly = on })
 }
+
+// WithUnknownPathProtection, with on true, extends the cross-origin request
+// protection to requests for paths no RPC of the middleware knows: a handler
+// beside the Connect handlers in the mux that interceptor.Handler wraps, a
+// gateway HandlePath route not given with gateway.WithRoute. An unsafe
+// request (not GET, HEAD or OPTIONS) that the browser marks cross-origin is
+// then refused with 403 there, as net/http.CrossOriginProtection refuses it,
+// since no policy trusts any origin for such a path. Off by default: the
+// middlewares leave what they do not know alone. Turn it on when the wrapped
+// mux serves state-changing handlers of its own and nothing else protects
+// them. [WithCrossOriginReportOnly] applies to it too.
+func WithUnknownPathProtection(on bool) Option {
+	return option(func(s *core.Settings) { s.ProtectUnknown = on })
+}

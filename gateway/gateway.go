@@ -2,7 +2,6 @@ package gateway
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -45,8 +44,7 @@ type state struct {
 	mode       route.Mode
 	noFallback bool
 	noOverride bool
-	logger     *slog.Logger
-	protection core.Protection
+	gate       core.Gate // the actual-request path, shared with the interceptor
 }
 
 // entry is one (method, path template) binding: what New read for it and
@@ -186,8 +184,7 @@ func build(opts []Option) (*state, error) {
 		mode:       route.Mode(g.Mode),
 		noFallback: g.NoFallback,
 		noOverride: g.NoOverride,
-		logger:     s.Logger,
-		protection: s.Protection(),
+		gate:       core.NewGate(&s, g.NoOverride || g.NoFallback),
 	}
 	st.table.StrictDeepWildcard = g.StrictWildcard
 	metrics := pl.Metrics()

@@ -3,7 +3,6 @@ package gateway
 import (
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/protocors/protocors/internal/core"
 	"github.com/protocors/protocors/internal/route"
@@ -179,12 +178,16 @@ func (at routesAt) othersThan(e *entry) bool {
 	return false
 }
 
-// answerPreflight writes the answer planPreflight decided, and logs a
-// refusal.
+// answerPreflight writes the answer planPreflight decided, then counts it
+// and logs a refusal.
 func (st *state) answerPreflight(w http.ResponseWriter, r *http.Request, q *core.Request, plan *preflightPlan) {
 	var out core.Outcome
 	if plan.refused.Reason != core.Allowed {
-		out = plan.answering.engine.Refuse(w, q, plan.refused, plan.answer.Methods)
+		// Refused for another RPC at the URL: a plain 403 even with
+		// WithDebug, whose answer lists what the asked route's policy
+		// allows, and would so grant the very value refused here.
+		w.WriteHeader(http.StatusForbidden)
+		out = plan.refused
 	} else {
 		out = plan.answering.engine.Preflight(w, q, plan.answer)
 	}
@@ -192,67 +195,42 @@ func (st *state) answerPreflight(w http.ResponseWriter, r *http.Request, q *core
 	if counted == nil {
 		counted = plan.answering
 	}
-	counted.counts.Preflight(r.Context(), out)
-	if out.Reason == core.Allowed || st.logger == nil {
-		return
-	}
-	route, rpc := "", ""
-	if e := plan.asked; e != nil {
-		route, rpc = e.method+" "+e.template, e.rpc
-	}
-	st.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
-		slog.String("route", route),
-		slog.String("rpc", rpc),
-		slog.String("path", r.URL.Path),
-		slog.String("origin", strings.Join(q.Origins(), ", ")),
-		slog.String("method", q.Method),
-		slog.String("reason", out.Reason.String()),
-		slog.String("value", out.Value),
-	)
+	st.gate.Preflighted(r, q, core.Target{Engine: counted.engine, Counts: counted.counts, Name: preflightName{plan.asked}}, out)
 }
 
-// actual decorates the response to a request that is not a preflight with
-// the policy of the route the mux will run, and reports whether the request
-// may reach the mux: false when the cross-origin request protection refused
-// it (the 403 is written, and nothing else: a refusal costs no header
-// values).
+// preflightName names a preflight's route in log lines: the asked route,
+// or none when no route at the path binds the requested method.
+type preflightName struct{ asked *entry }
+
+func (n preflightName) LogAttrs(r *http.Request) []slog.Attr {
+	if n.asked == nil {
+		return []slog.Attr{slog.String("route", ""), slog.String("rpc", ""), slog.String("path", core.LogValue(r.URL.Path))}
+	}
+	return n.asked.LogAttrs(r)
+}
+
+// actual runs a request that is not a preflight through the shared
+// request path with the policy of the route the mux will run, and reports
+// whether the request may reach the mux: false when the cross-origin
+// request protection refused it (the 403 is written, and nothing else).
 func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request) bool {
 	e := st.actualEntry(r)
 	if e == nil {
-		return true // no handler will run: the mux answers 400, 404 or 405
+		// No handler of a known route will run: the mux answers 400, 404
+		// or 405, or runs a handler the middleware was not told about.
+		return st.gate.Unknown(w, r)
 	}
-	granted := e.engine != nil && e.engine.Grants(q)
 	// The method that counts is the RPC's (e.method): after the mux's
 	// method override and form fallback, not the request line's.
-	v := core.Judge(st.protection, r, q, e.method, granted)
-	if e.engine != nil {
-		if v != core.Refuse {
-			e.engine.Decorate(w.Header(), q, e.expose, granted)
-		}
-		if q.HasOrigin() {
-			e.counts.Actual(r.Context(), granted)
-			if !granted && st.logger != nil {
-				core.LogNotGranted(st.logger, r, q, e.logAttrs(r)...)
-			}
-		}
-	}
-	e.counts.CrossOrigin(r.Context(), v)
-	if v != core.Pass && st.logger != nil {
-		core.LogCrossOrigin(st.logger, r, q, v, e.logAttrs(r)...)
-	}
-	if v == core.Refuse {
-		core.RefuseCrossOrigin(w)
-		return false
-	}
-	return true
+	return st.gate.Actual(w, r, q, core.Target{Engine: e.engine, Counts: e.counts, Name: e, Method: e.method, Expose: e.expose})
 }
 
-// logAttrs name the route of r in log lines.
-func (e *entry) logAttrs(r *http.Request) []slog.Attr {
+// LogAttrs name the route of r in log lines ([core.Namer]).
+func (e *entry) LogAttrs(r *http.Request) []slog.Attr {
 	return []slog.Attr{
 		slog.String("route", e.method+" "+e.template),
 		slog.String("rpc", e.rpc),
-		slog.String("path", r.URL.Path),
+		slog.String("path", core.LogValue(r.URL.Path)),
 	}
 }
 

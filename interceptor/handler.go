@@ -24,7 +24,9 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		st := m.state.Load() // one configuration for the whole request
 		e := st.entries[r.URL.Path]
 		if e == nil {
-			next.ServeHTTP(w, r)
+			if st.gate.Unknown(w, r) {
+				next.ServeHTTP(w, r)
+			}
 			return
 		}
 		q := core.ReadRequest(r)
@@ -36,20 +38,35 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			st.preflight(w, r, &q, e)
 			return
 		}
-		grpc, native := grpcContentType(r.Header["Content-Type"])
-		if native {
-			// gRPC over HTTP/2 with trailers: no browser can send it (that
-			// is what gRPC-Web is for), and a client that does is not
-			// subject to CORS. Leave it untouched, so that nothing (a Vary,
-			// say) leaks into responses a gateway relays to browsers.
+		// The exposed headers depend on the protocol. A GET is always the
+		// Connect protocol (Connect GET), whatever its Content-Type.
+		expose := e.exposeOther
+		if r.Method != http.MethodGet {
+			if grpc, native := grpcContentType(r.Header["Content-Type"]); grpc {
+				if native && !browserMarked(r, &q) {
+					// A gRPC client (HTTP/2 with trailers), which no
+					// browser can be: nothing to decorate, and nothing for
+					// the protection, which judges browsers only.
+					next.ServeHTTP(w, r)
+					return
+				}
+				expose = e.exposeGRPC
+			}
+		}
+		t := core.Target{Engine: e.engine, Counts: e.counts, Name: e, Method: r.Method, Expose: expose}
+		if st.gate.Actual(w, r, &q, t) {
 			next.ServeHTTP(w, r)
-			return
 		}
-		if !st.actual(w, r, &q, e, grpc) {
-			return
-		}
-		next.ServeHTTP(w, r)
 	})
+}
+
+// browserMarked reports whether r carries a marker only browsers set:
+// Origin or Sec-Fetch-Site. Content-Type never decides that a request
+// comes from no browser: a page can send any Content-Type its policy's
+// cached preflight grants, "application/grpc+json" included, and connect-go
+// serves unary gRPC over HTTP/1.1.
+func browserMarked(r *http.Request, q *core.Request) bool {
+	return q.HasOrigin() || len(r.Header["Sec-Fetch-Site"]) > 0
 }
 
 // preflight answers a preflight for a CORS-enabled procedure: POST always,
@@ -65,61 +82,19 @@ func (st *state) preflight(w http.ResponseWriter, r *http.Request, q *core.Reque
 		}
 	}
 	out := e.engine.Preflight(w, q, core.Answer{Methods: methods})
-	e.counts.Preflight(r.Context(), out)
-	if out.Reason != core.Allowed && st.logger != nil {
-		st.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused",
-			slog.String("procedure", e.procedure),
-			slog.String("origin", strings.Join(q.Origins(), ", ")),
-			slog.String("method", q.Method),
-			slog.String("reason", out.Reason.String()),
-			slog.String("value", out.Value),
-		)
-	}
+	st.gate.Preflighted(r, q, core.Target{Engine: e.engine, Counts: e.counts, Name: e}, out)
 }
 
-// actual decorates the response to a request that is not a preflight, and
-// reports whether the request may reach the handler: false when the
-// cross-origin request protection refused it (the 403 is written, and
-// nothing else: a refusal costs no header values).
-func (st *state) actual(w http.ResponseWriter, r *http.Request, q *core.Request, e *entry, grpc bool) bool {
-	granted := e.engine != nil && e.engine.Grants(q)
-	v := core.Judge(st.protection, r, q, r.Method, granted)
-	if e.engine != nil {
-		if v != core.Refuse {
-			expose := ""
-			if granted {
-				// The exposed headers depend on the protocol. A GET is
-				// always the Connect protocol (Connect GET).
-				expose = e.exposeOther
-				if grpc && r.Method != http.MethodGet {
-					expose = e.exposeGRPC
-				}
-			}
-			e.engine.Decorate(w.Header(), q, expose, granted)
-		}
-		if q.HasOrigin() {
-			e.counts.Actual(r.Context(), granted)
-			if !granted && st.logger != nil {
-				core.LogNotGranted(st.logger, r, q, slog.String("procedure", e.procedure))
-			}
-		}
-	}
-	e.counts.CrossOrigin(r.Context(), v)
-	if v != core.Pass && st.logger != nil {
-		core.LogCrossOrigin(st.logger, r, q, v, slog.String("procedure", e.procedure))
-	}
-	if v == core.Refuse {
-		core.RefuseCrossOrigin(w)
-		return false
-	}
-	return true
+// LogAttrs names the procedure in log lines ([core.Namer]).
+func (e *entry) LogAttrs(*http.Request) []slog.Attr {
+	return []slog.Attr{slog.String("procedure", e.procedure)}
 }
 
 // grpcContentType classifies a request by its Content-Type lines: gRPC or
-// gRPC-Web (grpc), and of those native gRPC, which no browser can send
-// (native). It runs on every request to a procedure, so it rejects other
-// types on one byte: "application/grpc" is the only prefix it looks for,
-// and its 13th byte is a 'g'.
+// gRPC-Web (grpc), and of those native gRPC (native). It runs on every
+// request to a procedure, so it rejects other types on one byte:
+// "application/grpc" is the only prefix it looks for, and its 13th byte is
+// a 'g'.
 func grpcContentType(ct []string) (grpc, native bool) {
 	if len(ct) == 0 {
 		return false, false

@@ -1,10 +1,11 @@
 package interceptor
 
 import (
-	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -55,16 +56,21 @@ var (
 // configuration at once.
 type Middleware struct {
 	state atomic.Pointer[state]
+
+	// mu guards mounted, which Wrap and Mux fill at mount time and
+	// Reconfigure reads: a configuration that lacks a mounted service
+	// would leave it without CORS and without the protection.
+	mu      sync.Mutex
+	mounted map[string]string // service full name or procedure path -> how it was mounted
 }
 
 // state is everything New and Reconfigure compute: immutable once stored,
 // so a request loads it once and sees one configuration throughout.
 type state struct {
-	files      *protoregistry.Files
-	services   map[protoreflect.FullName]bool // every service New walked
-	entries    map[string]*entry              // every procedure of those services, by path
-	logger     *slog.Logger
-	protection core.Protection
+	files    *protoregistry.Files
+	services map[protoreflect.FullName]bool // every service New walked
+	entries  map[string]*entry              // every procedure of those services, by path
+	gate     core.Gate                      // the actual-request path, shared with the gateway
 }
 
 // entry is everything the request path needs for one procedure, computed
@@ -100,13 +106,60 @@ func New(opts ...Option) (*Middleware, error) {
 // New's. Options are not merged with the previous ones: pass them all, as
 // to New (for example WithOrigins with the reloaded list, and every
 // WithOriginSet).
+//
+// A configuration whose descriptor source lacks a service mounted with
+// [Middleware.Wrap], or a procedure mounted with [Middleware.Mux], is an
+// error too (a *protocors.Error naming it): the handler stays mounted, and
+// would otherwise serve with neither CORS nor the cross-origin request
+// protection.
 func (m *Middleware) Reconfigure(opts ...Option) error {
 	st, err := build(opts)
 	if err != nil {
 		return err
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := st.covers(m.mounted); err != nil {
+		return err
+	}
 	m.state.Store(st)
 	return nil
+}
+
+// mount records that name (a service full name, or a procedure path) was
+// mounted with how ("Wrap", "Mux").
+func (m *Middleware) mount(name, how string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.mounted == nil {
+		m.mounted = make(map[string]string)
+	}
+	m.mounted[name] = how
+}
+
+// covers reports, as a configuration error, every mounted service or
+// procedure that st does not know.
+func (st *state) covers(mounted map[string]string) error {
+	var ps core.Problems
+	for _, name := range slices.Sorted(maps.Keys(mounted)) {
+		how := mounted[name]
+		if strings.HasPrefix(name, "/") {
+			if st.entries[name] == nil {
+				ps = append(ps, &core.Problem{Descriptor: name, Field: "interceptor.Mux", Kind: core.KindOption,
+					Message: "mounted with " + how + ", but the new descriptor source has no such procedure: " +
+						"it would serve without CORS and without the cross-origin request protection; " +
+						"pass protocors.WithFiles with a registry that holds it"})
+			}
+			continue
+		}
+		if !st.services[protoreflect.FullName(name)] {
+			ps = append(ps, &core.Problem{Descriptor: name, Field: "interceptor.Wrap", Kind: core.KindOption,
+				Message: "mounted with " + how + ", but the new descriptor source has no such service: " +
+					"it would serve without CORS and without the cross-origin request protection; " +
+					"pass protocors.WithFiles with a registry that holds it"})
+		}
+	}
+	return ps.Err()
 }
 
 // build is New without the Middleware.
@@ -114,11 +167,10 @@ func build(opts []Option) (*state, error) {
 	s := core.Apply(opts, core.NewSettings())
 	pl := core.NewPipeline(&s)
 	m := &state{
-		files:      s.Files,
-		services:   make(map[protoreflect.FullName]bool),
-		entries:    make(map[string]*entry),
-		logger:     s.Logger,
-		protection: s.Protection(),
+		files:    s.Files,
+		services: make(map[protoreflect.FullName]bool),
+		entries:  make(map[string]*entry),
+		gate:     core.NewGate(&s, false),
 	}
 	metrics := pl.Metrics()
 	for _, sd := range pl.Services() {

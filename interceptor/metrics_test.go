@@ -67,7 +67,7 @@ func TestMetrics(t *testing.T) {
 			"protocors.outcome=preflight_refused,protocors.reason=header," + rpc:    1,
 			"protocors.outcome=preflight_refused,protocors.reason=malformed," + rpc: 1,
 			"protocors.outcome=actual_granted," + rpc:                               1,
-			"protocors.outcome=actual_not_granted," + rpc:                           2,
+			"protocors.outcome=actual_not_granted," + rpc:                           1,
 			"protocors." + protection + "," + rpc:                                   1,
 		}
 		got := metricstest.Decisions(t, reader)

@@ -26,6 +26,7 @@ func (m *Middleware) Wrap(path string, h http.Handler) (string, http.Handler) {
 	if err := m.CheckService(path); err != nil {
 		panic(err)
 	}
+	m.mount(strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/"), "Wrap")
 	return path, m.Handler(h)
 }
 
@@ -82,6 +83,11 @@ type wrappingMux struct {
 func (w *wrappingMux) Handle(pattern string, h http.Handler) {
 	if err := w.m.checkPattern(pattern); err != nil {
 		panic(err)
+	}
+	if strings.HasSuffix(pattern, "/") {
+		w.m.mount(strings.TrimSuffix(strings.TrimPrefix(pattern, "/"), "/"), "Mux")
+	} else {
+		w.m.mount(pattern, "Mux")
 	}
 	w.mux.Handle(pattern, w.m.Handler(h))
 }

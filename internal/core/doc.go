@@ -12,13 +12,16 @@
 //   - headers.go: the Access-Control-Request-Headers scanner;
 //   - engine.go: the CORS protocol for one policy ([Engine]), with header
 //     values computed up front;
-//   - protect.go: the cross-origin request protection;
+//   - gate.go: the actual-request path both middlewares share ([Gate]):
+//     grant, judge, decorate, count, log, refuse;
+//   - protect.go: the cross-origin request protection's rule;
+//   - log.go: bounded log values;
 //   - metrics.go: OpenTelemetry counters per route.
 //
 // Nothing here imports connect-go or grpc-gateway. Per request the
 // middlewares call [ReadRequest], then [Engine.Preflight] (or
-// [Engine.Refuse]); or, for any other request, [Engine.Grants], [Judge] for
-// the protection, and [Engine.Decorate] unless Judge refused.
+// [Engine.Refuse]) and [Gate.Preflighted]; or, for any other request,
+// [Gate.Actual], which grants, judges, decorates, counts and logs.
 //
 // The protocol follows the WHATWG Fetch standard's CORS protocol:
 // https://fetch.spec.whatwg.org/#http-cors-protocol

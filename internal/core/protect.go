@@ -1,10 +1,8 @@
 package core
 
 import (
-	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 )
 
 // Cross-origin request protection. CORS only decides what a page may read:
@@ -48,7 +46,7 @@ func SafeMethod(method string) bool {
 // request's Host. Requests with neither header come from non-browser
 // clients and are never cross-origin. q is r as ReadRequest read it, so
 // the Origin lines are not looked up twice. It does not look at the method
-// or the policy: [Judge] does, first.
+// or the policy: [Gate.Actual] does, first.
 func CrossOrigin(r *http.Request, q *Request) bool {
 	if v := r.Header[hSecFetchSite]; len(v) > 0 && v[0] != "" {
 		return v[0] != "same-origin" && v[0] != "none"
@@ -139,58 +137,3 @@ const (
 	// Report: let it through, and log that it would have been refused.
 	Report
 )
-
-// Judge applies the protection in mode to r, whose RPC binds method (for
-// the gateway, after method override and form fallback) and whose origin
-// the RPC's policy granted or not.
-//
-// It inlines to the two checks that decide a granted request, so that
-// the usual case costs no call.
-func Judge(mode Protection, r *http.Request, q *Request, method string, granted bool) Verdict {
-	if granted || mode == ProtectionOff {
-		return Pass
-	}
-	return judgeRefused(mode, r, q, method)
-}
-
-// judgeRefused is Judge for a request whose origin was not granted.
-func judgeRefused(mode Protection, r *http.Request, q *Request, method string) Verdict {
-	switch {
-	case SafeMethod(method) || !CrossOrigin(r, q):
-		return Pass
-	case mode == ProtectionReportOnly:
-		return Report
-	}
-	return Refuse
-}
-
-// LogCrossOrigin logs a request the protection refused (v Refuse) or would
-// have refused (v Report), with the attributes that name its route.
-func LogCrossOrigin(logger *slog.Logger, r *http.Request, q *Request, v Verdict, route ...slog.Attr) {
-	msg := "protocors: cross-origin request refused"
-	if v == Report {
-		msg = "protocors: cross-origin request would be refused (report only)"
-	}
-	attrs := append(route,
-		slog.String("origin", strings.Join(q.Origins(), ", ")),
-		slog.String("method", r.Method),
-		slog.String("sec_fetch_site", r.Header.Get(hSecFetchSite)),
-	)
-	logger.LogAttrs(r.Context(), slog.LevelInfo, msg, attrs...)
-}
-
-// LogNotGranted logs, at Debug (such requests are routine: a page's
-// no-cors fetch, a link from another site), an actual request whose Origin
-// the route's policy does not grant. It costs nothing unless Debug is
-// enabled.
-func LogNotGranted(logger *slog.Logger, r *http.Request, q *Request, route ...slog.Attr) {
-	ctx := r.Context()
-	if !logger.Enabled(ctx, slog.LevelDebug) {
-		return
-	}
-	attrs := append(route,
-		slog.String("origin", strings.Join(q.Origins(), ", ")),
-		slog.String("method", r.Method),
-	)
-	logger.LogAttrs(ctx, slog.LevelDebug, "protocors: cross-origin request not granted", attrs...)
-}

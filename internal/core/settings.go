@@ -25,6 +25,8 @@ type Settings struct {
 	// protection; see Protection.
 	ProtectionOff bool
 	ReportOnly    bool
+	// ProtectUnknown extends the protection to paths no route knows.
+	ProtectUnknown bool
 	// MeterProvider, when set, counts decisions (see Metrics).
 	MeterProvider metric.MeterProvider
 

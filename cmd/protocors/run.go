@@ -32,7 +32,9 @@ Commands:
            per problem and exits 1, or prints a summary and exits 0. An enabled
            RPC that names an origin set no --origin-set binds is a problem, as
            it is for New. Warns (on stderr; not a problem) when the image's
-           protocors/v1/cors.proto is not the schema of this version.
+           protocors/v1/cors.proto is not the schema of this version, and when a
+           GET or HEAD binding belongs to a method whose idempotency_level does
+           not say it has no side effects.
   schema   Write the options schema (protocors/v1/cors.proto) to
            DIR/protocors/v1/cors.proto, or print it without -o or with -o -.
            "protocors schema -h" says more.
@@ -252,6 +254,7 @@ func validate(img *inspect.Image, o *options) (problems []error, rpcs, enabled i
 
 func check(img *inspect.Image, o *options, stdout, stderr io.Writer) int {
 	warnSchemaDrift(img, stderr)
+	warnSideEffectGETs(img, stderr)
 	problems, rpcs, enabled := validate(img, o)
 	if len(problems) > 0 {
 		for _, p := range problems {

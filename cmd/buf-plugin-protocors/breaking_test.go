@@ -2,6 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -130,4 +134,57 @@ func TestSurfaceWidenedNeedsAgainst(t *testing.T) {
 		Request: &checktest.RequestSpec{Files: sampleFiles, RuleIDs: []string{surfaceWidenedRuleID}},
 		Spec:    spec,
 	}.Run(t)
+}
+
+// TestBufBreaking runs the real buf breaking --against with the plugin
+// declared in buf.yaml, as a CI job would, and checks that it fails naming
+// file:line:column and each widening.
+func TestBufBreaking(t *testing.T) {
+	buf, err := filepath.Abs("../../tools/node_modules/.bin/buf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(buf); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("buf is missing (run: cd tools && npm ci): %v", err)
+		}
+		t.Skip("buf is not installed (cd tools && npm ci)")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the plugin")
+	}
+	binDir := t.TempDir()
+	build := exec.Command(goBin, "build", "-o", filepath.Join(binDir, "buf-plugin-protocors"), ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	ws := t.TempDir()
+	for _, side := range []string{"old", "new"} {
+		copyFile(t, "testdata/breaking/buf.yaml", filepath.Join(ws, side, "buf.yaml"))
+		copyFile(t, "testdata/breaking/"+side+"/shop/v1/shop.proto", filepath.Join(ws, side, "sample/shop/v1/shop.proto"))
+		copyFile(t, "../../proto/protocors/v1/cors.proto", filepath.Join(ws, side, "deps/protocors/v1/cors.proto"))
+	}
+	cmd := exec.Command(buf, "breaking", "--against", "../old", "--error-format=text")
+	cmd.Dir = filepath.Join(ws, "new")
+	cmd.Env = append(os.Environ(), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"), "BUF_CACHE_DIR="+filepath.Join(ws, ".cache"))
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 100 { // buf's exit code for findings
+		t.Fatalf("buf breaking: %v, want exit 100; output:\n%s", err, out)
+	}
+	// buf's compiler records positions a little differently from
+	// checktest's (a list literal as a whole, an option from its name).
+	want := []string{
+		`sample/shop/v1/shop.proto:8:8:shop.v1.Catalog.ListItems: cors: absent -> enabled [origins https://app.example; credentials false] (file shop/v1/shop.proto) (buf-plugin-protocors)`,
+		`sample/shop/v1/shop.proto:11:36:shop.v1.Shop.DeleteItem: allow_credentials: false -> true (service shop.v1.Shop) (buf-plugin-protocors)`,
+		`sample/shop/v1/shop.proto:11:36:shop.v1.Shop.GetItem: allow_credentials: false -> true (service shop.v1.Shop) (buf-plugin-protocors)`,
+		`sample/shop/v1/shop.proto:14:5:shop.v1.Shop.GetItem: connect methods: POST -> GET, POST (method shop.v1.Shop.GetItem) (buf-plugin-protocors)`,
+		// buf's own FILE rule sees the same option change.
+		`sample/shop/v1/shop.proto:14:5:RPC "GetItem" on service "Shop" changed option "idempotency_level" from "IDEMPOTENCY_UNKNOWN" to "NO_SIDE_EFFECTS".`,
+		`sample/shop/v1/shop.proto:17:12:shop.v1.Shop.DeleteItem: allow_origin_sets: - -> admin (not bound) (method shop.v1.Shop.DeleteItem) (buf-plugin-protocors)`,
+	}
+	if got := strings.Split(strings.TrimSpace(string(out)), "\n"); !slices.Equal(got, want) {
+		t.Errorf("buf breaking:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
 }

@@ -11,10 +11,10 @@ import (
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/internal/inspect"
 	"github.com/protocors/protocors/internal/surface"
-	. "github.com/protocors/protocors/internal/surface/surfacetest"
+	st "github.com/protocors/protocors/internal/surface/surfacetest"
 )
 
-func build(t *testing.T, f File, d surface.Deployment) *surface.Surface {
+func build(t *testing.T, f st.File, d surface.Deployment) *surface.Surface {
 	t.Helper()
 	img, err := inspect.NewImage(f.Set())
 	if err != nil {
@@ -23,7 +23,7 @@ func build(t *testing.T, f File, d surface.Deployment) *surface.Surface {
 	return surface.New(img.Methods(), d)
 }
 
-func compare(t *testing.T, old, new File) []surface.Change {
+func compare(t *testing.T, old, new st.File) []surface.Change {
 	t.Helper()
 	return surface.Compare(build(t, old, surface.Deployment{}), build(t, new, surface.Deployment{}))
 }
@@ -38,8 +38,8 @@ func lines(cs []surface.Change) []string {
 
 // one is a service Shop with one RPC Get (GET /v1/items/{id}) under the
 // service policy p.
-func one(p *corspb.Policy) File {
-	return File{Services: []Service{{Name: "Shop", Policy: p, Methods: []Method{{Name: "Get", HTTP: Get("/v1/items/{id}")}}}}}
+func one(p *corspb.Policy) st.File {
+	return st.File{Services: []st.Service{{Name: "Shop", Policy: p, Methods: []st.Method{{Name: "Get", HTTP: st.Get("/v1/items/{id}")}}}}}
 }
 
 // What counts as wider: wildcards cover the origins they match, "*" headers
@@ -117,8 +117,8 @@ func TestChangeLocatesCause(t *testing.T) {
 
 	// CORS back on because the method's enabled: false went away: the cause
 	// is in the old version.
-	off := File{Services: []Service{{Name: "Shop", Policy: svc, Methods: []Method{{Name: "Get", Policy: &corspb.Policy{Enabled: proto.Bool(false)}}}}}}
-	on := File{Services: []Service{{Name: "Shop", Policy: svc, Methods: []Method{{Name: "Get"}}}}}
+	off := st.File{Services: []st.Service{{Name: "Shop", Policy: svc, Methods: []st.Method{{Name: "Get", Policy: &corspb.Policy{Enabled: proto.Bool(false)}}}}}}
+	on := st.File{Services: []st.Service{{Name: "Shop", Policy: svc, Methods: []st.Method{{Name: "Get"}}}}}
 	cs = compare(t, off, on)
 	if len(cs) != 1 || cs[0].Class != surface.Widens || cs[0].Scope != "method" || !cs[0].Against {
 		t.Fatalf("changes %v, against %v", lines(cs), len(cs) == 1 && cs[0].Against)
@@ -131,10 +131,10 @@ func TestChangeLocatesCause(t *testing.T) {
 // Routes of one path shape share Access-Control-Allow-Methods when their
 // policies are equal as sets, whatever the order of their lists.
 func TestAllowMethodsComparesPolicies(t *testing.T) {
-	file := func(delOrigins ...string) File {
-		return File{Services: []Service{{Name: "Shop", Policy: &corspb.Policy{AllowOrigins: []string{"https://a.example", "https://b.example"}}, Methods: []Method{
-			{Name: "Get", HTTP: Get("/v1/items/{id}")},
-			{Name: "Delete", HTTP: Delete("/v1/items/{name}"), Policy: &corspb.Policy{AllowOrigins: delOrigins}},
+	file := func(delOrigins ...string) st.File {
+		return st.File{Services: []st.Service{{Name: "Shop", Policy: &corspb.Policy{AllowOrigins: []string{"https://a.example", "https://b.example"}}, Methods: []st.Method{
+			{Name: "Get", HTTP: st.Get("/v1/items/{id}")},
+			{Name: "Delete", HTTP: st.Delete("/v1/items/{name}"), Policy: &corspb.Policy{AllowOrigins: delOrigins}},
 		}}}}
 	}
 	got := lines(compare(t, file("https://a.example"), file("https://b.example", "https://a.example")))
@@ -150,7 +150,7 @@ func TestAllowMethodsComparesPolicies(t *testing.T) {
 
 // The runtime default is the outermost scope, as in New.
 func TestDeploymentDefault(t *testing.T) {
-	f := File{Services: []Service{{Name: "Shop", Methods: []Method{{Name: "Get"}}}}}
+	f := st.File{Services: []st.Service{{Name: "Shop", Methods: []st.Method{{Name: "Get"}}}}}
 	old := build(t, f, surface.Deployment{})
 	new := build(t, f, surface.Deployment{Origins: []string{"https://app.example"}})
 	got := lines(surface.Compare(old, new))

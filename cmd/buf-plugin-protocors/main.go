@@ -31,6 +31,17 @@
 //   - PROTOCORS_ORIGINS_SET: every CORS-enabled RPC gets an origin or an
 //     origin set from some scope in the proto files. Off by default: most
 //     deployments pass their origins at run time with WithOrigins.
+//
+// Breaking rule (buf breaking --against), see breaking.go:
+//
+//   - PROTOCORS_SURFACE_WIDENED (default): a change that lets other origins
+//     do more than before, as `protocors diff` reports it: an RPC or route
+//     newly reachable cross-origin, an origin, origin set, credentials,
+//     request header or exposed header allowed, a method newly listed in a
+//     route's Access-Control-Allow-Methods, a higher max age, a binding or
+//     Connect method that becomes a GET. Each is reported at the option
+//     that causes it. The option "origins" gives the deployment's
+//     WithOrigins, the runtime default of both versions.
 package main
 
 import (
@@ -77,9 +88,18 @@ var spec = &check.Spec{
 			Type:        check.RuleTypeLint,
 			Handler:     checkutil.NewFileRuleHandler(handler(true), checkutil.WithoutImports()),
 		},
+		{
+			ID:          surfaceWidenedRuleID,
+			CategoryIDs: []string{surfaceCategoryID},
+			Default:     true,
+			Purpose:     "Checks that a change does not widen what other origins may do with the API (CORS policies, gateway routes, Connect GET), as protocors diff reports it.",
+			Type:        check.RuleTypeBreaking,
+			Handler:     check.RuleHandlerFunc(surfaceWidened),
+		},
 	},
 	Categories: []*check.CategorySpec{
 		{ID: categoryID, Purpose: "Checks protocors.v1 CORS options."},
+		{ID: surfaceCategoryID, Purpose: "Checks how a change moves the cross-origin surface of the API."},
 	},
 	Info: &info.Spec{
 		Documentation: "Reports invalid or unsafe protocors.v1 CORS options (github.com/protocors/protocors).",

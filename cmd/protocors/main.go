@@ -3,6 +3,7 @@
 //
 //	protocors explain [flags] IMAGE   every RPC's effective policy, where each field came from, its routes
 //	protocors check   [flags] IMAGE   the validation the middlewares' New does; exit 1 and one line per problem
+//	protocors diff    [flags] OLD NEW what an API change widens or narrows for other origins; exit 1 on a widening
 //	protocors schema  [-o DIR] [-f]   write the options schema to DIR/protocors/v1/cors.proto (stdout without -o)
 //
 // IMAGE is a FileDescriptorSet as written by `buf build -o image.binpb` or
@@ -25,7 +26,12 @@
 // get it into a buf module or a protoc include path (refusing to replace a
 // different file without -f).
 //
-// Exit status: 0 success, 1 check found problems or schema found a
+// diff compares two images' effective policies, Connect methods, routes and
+// preflight Allow-Methods, one classified line per change; it takes the same
+// flags, plus --old-origin-set and --new-origin-set for a binding that
+// changes with the API, and exits 1 when anything widens.
+//
+// Exit status: 0 success, 1 check found problems (diff: something widens) or schema found a
 // different file in the way, 2 usage error or unreadable image.
 package main
 

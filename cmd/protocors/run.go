@@ -22,6 +22,7 @@ const usage = `protocors shows and checks the CORS policies declared in proto fi
 Usage:
   protocors explain [flags] IMAGE
   protocors check   [flags] IMAGE
+  protocors diff    [flags] OLD NEW
   protocors schema  [-o DIR] [-f]
 
 Commands:
@@ -35,6 +36,11 @@ Commands:
            protocors/v1/cors.proto is not the schema of this version, and when a
            GET or HEAD binding belongs to a method whose idempotency_level does
            not say it has no side effects.
+  diff     Compare the cross-origin surface of two versions: one line per
+           change, classified widens, narrows or neutral, naming the RPC, the
+           route, the field, the old and new values and the scope that
+           caused it. Exits 1 when anything widens. "protocors diff -h" says
+           more.
   schema   Write the options schema (protocors/v1/cors.proto) to
            DIR/protocors/v1/cors.proto, or print it without -o or with -o -.
            "protocors schema -h" says more.
@@ -138,6 +144,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case "schema":
 		return runSchema(args[1:], stdout, stderr)
+	case "diff":
+		return runDiff(args[1:], stdout, stderr)
 	case "explain", "check":
 	default:
 		fmt.Fprintf(stderr, "protocors: unknown command %q\n\n", cmd)

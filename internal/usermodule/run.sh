@@ -92,3 +92,21 @@ go tool protocors check --origins https://app.example image.binpb 2>check.stderr
 go vet ./...
 go test -count=1 ./...
 echo "usermodule: passed in $(( $(date +%s) - start ))s"
+
+# --- protocors diff (issue 24) ------------------------------------------------
+# A change that widens the cross-origin surface fails review: the service
+# starts allowing credentials. `protocors diff` between the image built above
+# and one built after the change exits 1 and names the RPC, the field, both
+# values and the scope that caused it.
+echo "--- protocors diff"
+cp proto/greet/v1/greet.proto greet.proto.orig
+awk '{ print } $0 == "    max_age_seconds: 600" { print "    allow_credentials: true" }' greet.proto.orig >proto/greet/v1/greet.proto
+! cmp -s greet.proto.orig proto/greet/v1/greet.proto || fail "the widening edit did not apply to proto/greet/v1/greet.proto"
+buf build -o image-widened.binpb
+mv greet.proto.orig proto/greet/v1/greet.proto
+status=0
+go tool protocors diff --origins https://app.example image.binpb image-widened.binpb >diff.out 2>diff.err || status=$?
+[ "$status" -eq 1 ] || { cat diff.out diff.err; fail "protocors diff exited $status on a widening, want 1"; }
+want='widens greet.v1.GreetService.Greet: allow_credentials: false -> true (service greet.v1.GreetService)'
+[ "$(cat diff.out)" = "$want" ] || { cat diff.out; fail "protocors diff printed other lines than: $want"; }
+echo "usermodule: protocors diff exits 1 on the widening"

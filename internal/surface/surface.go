@@ -1,0 +1,265 @@
+// Package surface models the cross-origin surface of an API, what browsers
+// on other origins may do with each RPC and each google.api.http route, and
+// compares two versions of it.
+//
+// It is the one implementation behind `protocors diff` and the buf plugin's
+// breaking rule PROTOCORS_SURFACE_WIDENED. Effective policies come from
+// core.Pipeline, the pipeline both middlewares' New run (scopes merged by
+// core.Resolver, origin sets bound as WithOriginSet binds them), and routes
+// from route.Bindings, the gateway middleware's reading of google.api.http
+// rules: nothing here merges scopes or parses rules on its own.
+package surface
+
+import (
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	"github.com/protocors/protocors/corspb"
+	"github.com/protocors/protocors/internal/core"
+	"github.com/protocors/protocors/internal/route"
+)
+
+// Deployment is one side's runtime options, as the middlewares take them.
+type Deployment struct {
+	// Origins are the WithOrigins origins, the runtime default policy; nil
+	// for none.
+	Origins []string
+	// Sets are the WithOriginSet bindings by name.
+	Sets map[string][]string
+}
+
+// Surface is the effective cross-origin surface of a set of RPCs.
+type Surface struct {
+	rpcs   []*RPC
+	byName map[string]*RPC
+	dep    Deployment
+}
+
+// RPC is one method's effective policy and where it answers.
+type RPC struct {
+	Method protoreflect.MethodDescriptor
+	// Eff is the merged policy, as New merges it.
+	Eff *core.Effective
+	// PolicyScope is the innermost scope that supplies a policy (what makes
+	// the RPC CORS-enabled), ScopeNone when none does.
+	PolicyScope core.Scope
+	// Connect lists the HTTP methods the RPC accepts over Connect.
+	Connect []string
+	// Routes are its google.api.http bindings.
+	Routes []route.Binding
+}
+
+// Name is the RPC's full name.
+func (r *RPC) Name() string { return string(r.Method.FullName()) }
+
+// New builds the surface of methods (the RPCs of the files under review,
+// not of their imports) under the deployment d.
+func New(methods []protoreflect.MethodDescriptor, d Deployment) *Surface {
+	s := core.NewSettings()
+	// Only the methods given are resolved; the registry is never walked.
+	s.Files = new(protoregistry.Files)
+	if d.Origins != nil {
+		s.Origins, s.OriginsSet = d.Origins, true
+	}
+	s.OriginOptions.Sets = d.Sets
+	pl := core.NewPipeline(&s)
+	out := &Surface{byName: make(map[string]*RPC, len(methods)), dep: d}
+	for _, md := range methods {
+		eff, _ := pl.Method(md) // validity is check's and New's concern
+		r := &RPC{
+			Method:      md,
+			Eff:         eff,
+			PolicyScope: policyScope(md, d),
+			Connect:     core.ConnectMethods(md),
+			Routes:      route.Bindings(md),
+		}
+		if _, dup := out.byName[r.Name()]; dup {
+			continue
+		}
+		out.rpcs = append(out.rpcs, r)
+		out.byName[r.Name()] = r
+	}
+	return out
+}
+
+// RPCs returns the surface's RPCs in the order New was given them.
+func (s *Surface) RPCs() []*RPC { return s.rpcs }
+
+// policyScope is the innermost scope whose option carries a policy.
+func policyScope(md protoreflect.MethodDescriptor, d Deployment) core.Scope {
+	if core.ReadExtension[*corspb.Policy](md.Options(), corspb.E_Method) != nil {
+		return core.ScopeMethod
+	}
+	if sd, ok := md.Parent().(protoreflect.ServiceDescriptor); ok && core.ReadExtension[*corspb.Policy](sd.Options(), corspb.E_Service) != nil {
+		return core.ScopeService
+	}
+	if core.ReadExtension[*corspb.Policy](md.ParentFile().Options(), corspb.E_File) != nil {
+		return core.ScopeFile
+	}
+	if d.Origins != nil {
+		return core.ScopeDefault
+	}
+	return core.ScopeNone
+}
+
+// state is "enabled", "disabled" (a policy with enabled: false) or "none"
+// (no scope supplies a policy).
+func (r *RPC) state() string {
+	switch {
+	case r == nil:
+		return "absent"
+	case r.Eff.Enabled:
+		return "enabled"
+	case r.Eff.Policy != nil:
+		return "disabled"
+	}
+	return "none"
+}
+
+func (r *RPC) enabled() bool { return r != nil && r.Eff.Enabled }
+
+// origins is the effective list of literal origins.
+func (r *RPC) origins() []string { return r.Eff.Policy.GetAllowOrigins() }
+
+// setMembers returns the members d binds to set name, and whether it binds it.
+func (s *Surface) setMembers(name string) ([]string, bool) {
+	m, ok := s.dep.Sets[name]
+	return m, ok
+}
+
+// policyKey is the policy an enabled RPC's answers follow, as a comparable
+// value: two routes at one path share a preflight answer (and list each
+// other in Access-Control-Allow-Methods) when their keys are equal.
+func (s *Surface) policyKey(r *RPC) string {
+	p := r.Eff.Policy
+	origins := slices.Clone(p.GetAllowOrigins())
+	for _, name := range p.GetAllowOriginSets() {
+		m, _ := s.setMembers(name)
+		origins = append(origins, m...)
+	}
+	slices.Sort(origins)
+	origins = slices.Compact(origins)
+	headers := lowerAll(p.GetAllowHeaders())
+	slices.Sort(headers)
+	expose := lowerAll(p.GetExposeHeaders())
+	slices.Sort(expose)
+	var b strings.Builder
+	b.WriteString(strings.Join(origins, " "))
+	b.WriteByte('|')
+	b.WriteString(strings.Join(headers, " "))
+	b.WriteByte('|')
+	b.WriteString(strings.Join(expose, " "))
+	b.WriteByte('|')
+	if p.GetAllowCredentials() {
+		b.WriteString("credentials")
+	}
+	b.WriteByte('|')
+	b.WriteString(maxAge(p))
+	return b.String()
+}
+
+func lowerAll(l []string) []string {
+	out := make([]string, len(l))
+	for i, v := range l {
+		out[i] = strings.ToLower(v)
+	}
+	return out
+}
+
+// urlAnswer is what the gateway middleware's preflight answer lists in
+// Access-Control-Allow-Methods at one route's paths.
+type urlAnswer struct {
+	methods []string        // in the middleware's order
+	by      map[string]*RPC // the RPC whose route at the path gives each method
+}
+
+// urlMethods returns, for each route of an enabled RPC, the methods the
+// gateway middleware lists in Access-Control-Allow-Methods at that route's
+// paths: its own, and those of every other route of the same path shape
+// whose policy gives the same answer (the middleware compares compiled
+// engines; equal policies compile to equal engines). Keys are
+// routeKey(rpc, binding).
+func (s *Surface) urlMethods() map[string]urlAnswer {
+	type at struct {
+		method, key string
+		rpc         *RPC
+	}
+	byShape := map[string][]at{}
+	shape := func(b route.Binding) (string, bool) {
+		t, err := route.Parse(b.Path)
+		if err != nil {
+			return "", false
+		}
+		return t.Shape(), true
+	}
+	keys := map[*RPC]string{}
+	for _, r := range s.rpcs {
+		if !r.enabled() {
+			continue
+		}
+		keys[r] = s.policyKey(r)
+		for _, b := range r.Routes {
+			if sh, ok := shape(b); ok {
+				byShape[sh] = append(byShape[sh], at{b.Method, keys[r], r})
+			}
+		}
+	}
+	out := map[string]urlAnswer{}
+	for _, r := range s.rpcs {
+		if !r.enabled() {
+			continue
+		}
+		for _, b := range r.Routes {
+			sh, ok := shape(b)
+			if !ok {
+				continue
+			}
+			a := urlAnswer{methods: []string{b.Method}, by: map[string]*RPC{b.Method: r}}
+			for _, o := range byShape[sh] {
+				if o.key == keys[r] && a.by[o.method] == nil {
+					a.methods = append(a.methods, o.method)
+					a.by[o.method] = o.rpc
+				}
+			}
+			slices.SortFunc(a.methods, func(a, b string) int {
+				if ra, rb := methodRank(a), methodRank(b); ra != rb {
+					return ra - rb
+				}
+				return strings.Compare(a, b)
+			})
+			out[routeKey(r.Name(), b)] = a
+		}
+	}
+	return out
+}
+
+func routeKey(rpc string, b route.Binding) string { return rpc + " " + b.Method + " " + b.Path }
+
+// methodRank orders methods as the gateway middleware lists them.
+func methodRank(m string) int {
+	switch m {
+	case "GET":
+		return 0
+	case "HEAD":
+		return 1
+	case "POST":
+		return 2
+	case "PUT":
+		return 3
+	case "PATCH":
+		return 4
+	case "DELETE":
+		return 5
+	}
+	return 6
+}
+
+func maxAge(p *corspb.Policy) string {
+	if p.MaxAgeSeconds == nil {
+		return "unset"
+	}
+	return itoa(p.GetMaxAgeSeconds())
+}

@@ -1,10 +1,11 @@
 package e2e_test
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
-	"github.com/protocors/protocors"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/gateway"
 )
@@ -40,10 +42,43 @@ type attackAPI struct {
 
 	mu         sync.Mutex
 	preflights []string // "ACRM ACRH path -> status max-age"
-	answers    []string // "METHOD path status", other requests
+	answers    []answer // other requests, in order
+}
+
+// answer is a request other than a preflight that reached the attack API's
+// server, recorded outside the middleware: what the browser sent and the
+// status the server answered.
+type answer struct {
+	method, path string // the request line's (before any method override)
+	status       int
+	origin       string
+	secFetchSite string
+	cookie       string // the Cookie header as the browser sent it
+}
+
+func (a answer) String() string {
+	return fmt.Sprintf("%s %s %d origin=%q sec-fetch-site=%q cookie=%q", a.method, a.path, a.status, a.origin, a.secFetchSite, a.cookie)
+}
+
+// attackServer is how startAttackAPIOn serves an attack API.
+type attackServer struct {
+	// host is the API URL's host name, "" for 127.0.0.1. The server listens
+	// on 127.0.0.1 whatever the name: the browsers map the names the tests
+	// use (sameSite) there.
+	host string
+	// options are given to gateway.New after the routes.
+	options []gateway.Option
+	// login serves GET /login?session=V, outside the middleware: it sets
+	// the cookie session=V (SameSite=Lax), as the API's own login would.
+	login bool
 }
 
 func startAttackAPI(t *testing.T, s *suite, routes ...attackRoute) *attackAPI {
+	t.Helper()
+	return startAttackAPIOn(t, s, attackServer{}, routes...)
+}
+
+func startAttackAPIOn(t *testing.T, s *suite, srv attackServer, routes ...attackRoute) *attackAPI {
 	t.Helper()
 	a := &attackAPI{runs: map[string]*atomic.Int32{}}
 	mux := runtime.NewServeMux()
@@ -62,12 +97,12 @@ func startAttackAPI(t *testing.T, s *suite, routes ...attackRoute) *attackAPI {
 		}
 		opts = append(opts, gateway.WithRoute(r.method, r.template, r.policy))
 	}
-	mw, err := gateway.New(opts...)
+	mw, err := gateway.New(append(opts, srv.options...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := mw.Handler(mux)
-	a.url, err = s.serve("127.0.0.1:0", "127.0.0.1", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	var root http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The mux rewrites r.Method for an override: log the request line's.
 		method, path := r.Method, r.URL.Path
 		sw := &statusWriter{ResponseWriter: w}
@@ -79,9 +114,21 @@ func startAttackAPI(t *testing.T, s *suite, routes ...attackRoute) *attackAPI {
 				r.Header.Get("Access-Control-Request-Method"), r.Header.Get("Access-Control-Request-Headers"),
 				path, sw.code(), w.Header().Get("Access-Control-Max-Age")))
 		} else {
-			a.answers = append(a.answers, fmt.Sprintf("%s %s %d", method, path, sw.code()))
+			a.answers = append(a.answers, answer{method: method, path: path, status: sw.code(),
+				origin: r.Header.Get("Origin"), secFetchSite: r.Header.Get("Sec-Fetch-Site"), cookie: r.Header.Get("Cookie")})
 		}
-	}))
+	})
+	if srv.login {
+		m := http.NewServeMux()
+		m.Handle("/", root)
+		m.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "session", Value: r.URL.Query().Get("session"),
+				Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			fmt.Fprintln(w, "logged in")
+		})
+		root = m
+	}
+	a.url, err = s.serve("127.0.0.1:0", cmp.Or(srv.host, "127.0.0.1"), root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,20 +157,26 @@ func (a *attackAPI) lastAnswer(method string) int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i := len(a.answers) - 1; i >= 0; i-- {
-		var m, path string
-		var code int
-		if _, err := fmt.Sscanf(a.answers[i], "%s %s %d", &m, &path, &code); err == nil && m == method {
-			return code
+		if a.answers[i].method == method {
+			return a.answers[i].status
 		}
 	}
 	return 0
+}
+
+// answered returns the requests other than preflights that reached the
+// server so far.
+func (a *attackAPI) answered() []answer {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.answers)
 }
 
 func (a *attackAPI) log(t *testing.T) {
 	t.Helper()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	t.Logf("server saw preflights %q and requests %q", a.preflights, a.answers)
+	t.Logf("server saw preflights %q and requests %v", a.preflights, a.answers)
 }
 
 type statusWriter struct {

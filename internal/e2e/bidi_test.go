@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -38,6 +40,12 @@ type firefox struct {
 var bidiListening = regexp.MustCompile(`WebDriver BiDi listening on (ws://\S+)`)
 
 func launchFirefox(path, profile string) (browser, error) {
+	// appHost and apiHost are loopback (harness_test.go). Firefox reads
+	// user.js from the profile at start.
+	prefs := fmt.Sprintf("user_pref(%q, %q);\n", "network.dns.localDomains", appHost+","+apiHost)
+	if err := os.WriteFile(filepath.Join(profile, "user.js"), []byte(prefs), 0o644); err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(path, "--headless", "--remote-debugging-port", "0",
 		"--remote-allow-origins", "http://localhost", "--profile", profile)
 	// Its own process group, so close can end Firefox's content processes

@@ -28,6 +28,8 @@ func launchChromium(path, profile string) (browser, error) {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// appHost and apiHost are loopback (harness_test.go).
+		chromedp.Flag("host-resolver-rules", "MAP "+appHost+" 127.0.0.1, MAP "+apiHost+" 127.0.0.1"),
 		chromedp.UserDataDir(profile),
 	)
 	ctx, cancelBrowser := chromedp.NewContext(allocCtx)

@@ -23,6 +23,17 @@ const (
 	howToRun = "browser tests need Chromium, Firefox and npm packages: apt-get install -y chromium firefox-esr && (cd internal/e2e/testdata/web && npm ci)"
 )
 
+// The browsers resolve these two names to 127.0.0.1 (Chromium's
+// --host-resolver-rules, Firefox's network.dns.localDomains), so a page and
+// an API on loopback can be two origins of one site that is not localhost,
+// as app.example.com and api.example.com are: pages on appHost, APIs on
+// apiHost, the site protocors.test (.test is reserved, RFC 6761, and not on
+// the Public Suffix List, so protocors.test is the registrable domain).
+const (
+	appHost = "app.protocors.test"
+	apiHost = "api.protocors.test"
+)
+
 // An engine is a browser every browser test runs in, as a subtest named
 // after it (TestConnectWeb/chromium/..., TestConnectWeb/firefox/...).
 type engine struct {

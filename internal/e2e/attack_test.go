@@ -126,6 +126,8 @@ func startAttackAPIOn(t *testing.T, s *suite, srv attackServer, routes ...attack
 				Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
 			fmt.Fprintln(w, "logged in")
 		})
+		// The login tab asks for an icon: keep it out of the record.
+		m.HandleFunc("GET /favicon.ico", http.NotFound)
 		root = m
 	}
 	a.url, err = s.serve("127.0.0.1:0", cmp.Or(srv.host, "127.0.0.1"), root)
@@ -212,6 +214,9 @@ type attack struct {
 	Body    string            `json:"body"` // text (text/plain), multipart (FormData), form (URLSearchParams), "" none
 	Headers map[string]string `json:"headers,omitempty"`
 	Mode    string            `json:"mode,omitempty"` // fetch mode: "" (cors) or no-cors
+	// Credentials is the fetch credentials mode: "" (same-origin), include
+	// or omit.
+	Credentials string `json:"credentials,omitempty"`
 }
 
 // sight is what the page saw of its fetch.
@@ -230,7 +235,7 @@ const attackJS = `(async (a) => {
     case "form": body = new URLSearchParams({ n: "1" }); break;
   }
   try {
-    const res = await fetch(a.url, { method: a.method, headers: a.headers || {}, body, mode: a.mode || "cors" });
+    const res = await fetch(a.url, { method: a.method, headers: a.headers || {}, body, mode: a.mode || "cors", credentials: a.credentials || "same-origin" });
     if (res.type === "opaque") return { outcome: "opaque", status: res.status };
     return { outcome: "read", status: res.status, body: await res.text() };
   } catch (e) {

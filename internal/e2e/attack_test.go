@@ -393,3 +393,64 @@ func TestAttackPreflightCache(t *testing.T) {
 		}
 	})
 }
+
+// TestAttackMethodOverrideDebug (issue 19, hole 4): TestAttackMethodOverride
+// with WithDebug(true). The middleware refuses the preflight of a POST
+// carrying X-HTTP-Method-Override because DeleteItem, which the override
+// would run, refuses the request. A debug answer may help the browser name
+// what was refused, never grant it: if the refusal listed the override
+// header as allowed (UpdateItem's policy allows it), the browser would send
+// the form POST with the override and the mux would run DeleteItem. Two
+// DeleteItem policies: one that allows the page's origin but not the
+// header (the cross-origin protection alone lets that request through), one
+// that allows no page at all (the protection refuses the POST, but the
+// browser must not even send it: the non-debug refusal stops it).
+func TestAttackMethodOverrideDebug(t *testing.T) {
+	inEachEngine(t, func(t *testing.T, s *suite) {
+		p := s.tab(t, s.page)
+		for _, del := range []struct {
+			name   string
+			policy *corspb.Policy
+		}{
+			{name: "DeleteItem refuses the header", policy: &corspb.Policy{AllowOrigins: []string{s.page}}},
+			{name: "DeleteItem refuses the origin", policy: &corspb.Policy{Enabled: proto.Bool(false)}},
+		} {
+			t.Run(del.name, func(t *testing.T) {
+				api := startAttackAPIOn(t, s, attackServer{options: []gateway.Option{protocors.WithDebug(true)}},
+					attackRoute{name: "UpdateItem", method: "POST", template: "/v1/items/{id}",
+						policy: &corspb.Policy{AllowOrigins: []string{s.page}, AllowHeaders: []string{"X-HTTP-Method-Override"}}},
+					attackRoute{name: "DeleteItem", method: "DELETE", template: "/v1/items/{id}", policy: del.policy},
+				)
+				url := api.url + "/v1/items/vanilla"
+
+				// Control: the page may POST the form to UpdateItem.
+				saw := try(t, p, attack{URL: url, Method: "POST", Body: "form"})
+				if saw.Outcome != "read" || saw.Status != 200 || saw.Body != `{"rpc":"UpdateItem"}` || api.ran("UpdateItem") != 1 {
+					api.log(t)
+					t.Fatalf("control: page saw %+v, UpdateItem ran %d times", saw, api.ran("UpdateItem"))
+				}
+
+				saw = try(t, p, attack{URL: url, Method: "POST", Body: "form",
+					Headers: map[string]string{"X-HTTP-Method-Override": "DELETE"}})
+				api.log(t)
+				if len(api.preflightsFor("POST")) == 0 {
+					t.Errorf("the browser sent no preflight for the override header")
+				}
+				if n := api.ran("DeleteItem"); n != 0 {
+					t.Fatalf("DeleteItem ran %d times through X-HTTP-Method-Override in debug mode; page saw %+v", n, saw)
+				}
+				if n := api.ran("UpdateItem"); n != 1 {
+					t.Errorf("UpdateItem ran %d times, want only the control's", n)
+				}
+				// The debug answer must not let the browser send what the
+				// plain refusal stops: the overriding POST never leaves it.
+				if sent := len(api.answered()) - 1; sent != 0 {
+					t.Errorf("the browser sent the POST with the override (%d times): the debug answer to its preflight granted the header", sent)
+				}
+				if saw.Outcome != "blocked" {
+					t.Errorf("page saw %+v, want blocked", saw)
+				}
+			})
+		}
+	})
+}

@@ -7,6 +7,9 @@
 // tests assert what the page was allowed to see. Every browser test runs in
 // both engines, as subtests named chromium and firefox, from one test body;
 // where the engines legitimately differ, the test states each one's result.
+// Both browsers resolve app.protocors.test and api.protocors.test to
+// 127.0.0.1 (harness_test.go), so a test can put a page and an API on two
+// origins of one site that is not localhost.
 //
 // This directory is a Go module of its own
 // (github.com/protocors/protocors/internal/e2e, with replace

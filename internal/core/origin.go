@@ -29,6 +29,11 @@ type OriginOptions struct {
 	// of the protos alone); non-nil: every set an enabled policy names must
 	// be bound, and its members count as the policy's origins.
 	Sets map[string][]string
+
+	// named, when not nil, records the bound sets that an enabled policy
+	// names, as Validate meets them, so New can log the bound sets that no
+	// RPC names (see logOriginSets).
+	named map[string]bool
 }
 
 // originPattern is one parsed allow_origins entry.

@@ -105,3 +105,36 @@ func TestOriginSetMistakes(t *testing.T) {
 		})
 	}
 }
+
+// New refuses the scheme typo and the unsplit list where a deployment
+// gives them, WithOrigins and WithOriginSet, with the fix that works (not
+// "drop //b.example.com", which left "https://a.example.com,https:").
+func TestNewOriginTypos(t *testing.T) {
+	t.Parallel()
+	md := buildMethods(t, typed, nil, nil, map[string]*corspb.Policy{"Get": {AllowOriginSets: []string{"admin"}}})
+	files := new(protoregistry.Files)
+	if err := files.RegisterFile(md["Get"].ParentFile()); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		opts []protocors.Option
+		want string
+	}{
+		{"unsplit WithOrigins", []protocors.Option{protocors.WithOrigins("https://a.example.com,https://b.example.com"), protocors.WithOriginSet("admin", "https://admin.example.com")},
+			`protocors: runtime default: allow_origins[0] "https://a.example.com,https://b.example.com": holds a comma: it looks like several origins joined into one string; give each origin as its own entry (from Go, split the list first, e.g. strings.Split(os.Getenv("ORIGINS"), ","), and trim each part)`},
+		{"scheme typo in WithOrigins", []protocors.Option{protocors.WithOrigins("htps://shop.example.com"), protocors.WithOriginSet("admin", "https://admin.example.com")},
+			`protocors: runtime default: allow_origins[0] "htps://shop.example.com": scheme "htps" is not http or https, but a typo away from https: did you mean "https://shop.example.com"? (the origin would never match a page served over http or https)`},
+		{"scheme typo in WithOriginSet", []protocors.Option{protocors.WithOriginSet("admin", "https://admin.example.com", "htttps://ops.example.com")},
+			`protocors: protocors.WithOriginSet("admin"): origins[1] "htttps://ops.example.com": scheme "htttps" is not http or https, but a typo away from https: did you mean "https://ops.example.com"? (the origin would never match a page served over http or https)`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := interceptor.New(append([]protocors.Option{protocors.WithFiles(files)}, tt.opts...)...)
+			if err == nil || err.Error() != tt.want {
+				t.Errorf("New: %v\nwant: %s", err, tt.want)
+			}
+		})
+	}
+}

@@ -36,6 +36,9 @@ type rpcReport struct {
 	Policy  *policyReport   `json:"policy,omitempty"`
 	Connect connectReport   `json:"connect"`
 	Routes  []route.Binding `json:"routes"`
+	// Uncacheable lists, per gateway route of the RPC, the URLs where its
+	// preflight answer is sent with Access-Control-Max-Age: 0, and why.
+	Uncacheable []inspect.Uncacheable `json:"uncacheable,omitempty"`
 	// Problems are what New (and protocors check) would refuse.
 	Problems []string `json:"problems,omitempty"`
 }
@@ -113,6 +116,7 @@ func newReport(img *inspect.Image, o *options) report {
 			setProblems[name] = append(setProblems[name], p.Error())
 		}
 	}
+	routes := inspect.CompileRoutes(img, &r, opts)
 	for _, md := range img.Methods() {
 		e := r.Resolve(md)
 		rr := rpcReport{
@@ -174,6 +178,7 @@ func newReport(img *inspect.Image, o *options) report {
 				rr.Problems = append(rr.Problems, setProblems[name]...)
 			}
 		}
+		rr.Uncacheable = routes.Uncacheable(rr.RPC)
 		out.RPCs = append(out.RPCs, rr)
 	}
 	return out
@@ -208,6 +213,9 @@ const tableLegend = `The allow_origins rows are the effective origins, one per l
 allow_headers and expose_headers list the application's headers: the middlewares
 always allow and expose the protocols' own (Content-Type, Connect-*, Grpc-*, ...).
 FROM is the scope that set the field: file, service, method, or the runtime default.
+An "uncacheable" line under a gateway route names URLs where the gateway middleware
+answers that route's preflights that ask for a header with Access-Control-Max-Age: 0,
+and the other RPC there that causes it.
 `
 
 // writeTable writes rep as one aligned block per RPC.
@@ -258,7 +266,11 @@ func writeTable(w io.Writer, rep report) error {
 			row("allow_credentials", p.AllowCredentials)
 			row("allow_headers", p.AllowHeaders)
 			row("expose_headers", p.ExposeHeaders)
-			row("max_age_seconds", p.MaxAgeSeconds)
+			maxAge := p.MaxAgeSeconds
+			if len(r.Uncacheable) > 0 && maxAge.Value != nil {
+				maxAge.Value = fmt.Sprintf("%v (0 at some URLs: see uncacheable)", maxAge.Value)
+			}
+			row("max_age_seconds", maxAge)
 		}
 		// Routes are plain lines: they do not widen the policy columns.
 		fmt.Fprintf(tw, "  connect: %s %s\n", strings.Join(r.Connect.Methods, ","), r.Connect.Path)
@@ -271,6 +283,16 @@ func writeTable(w io.Writer, rep report) error {
 				body = " (body " + rt.Body + ")"
 			}
 			fmt.Fprintf(tw, "  gateway: %s %s%s\n", rt.Method, rt.Path, body)
+			for _, u := range r.Uncacheable {
+				if u.Route != rt.Method+" "+rt.Path {
+					continue
+				}
+				example := ""
+				if u.Example != "" {
+					example = " (such as " + u.Example + ")"
+				}
+				fmt.Fprintf(tw, "    uncacheable at the URLs it shares with %s%s, for preflights that ask for a header: %s\n", u.OtherRoute, example, u.Reason)
+			}
 		}
 		for _, p := range r.Problems {
 			fmt.Fprintf(tw, "  problem: %s\n", p)

@@ -29,6 +29,11 @@ type OriginOptions struct {
 	// of the protos alone); non-nil: every set an enabled policy names must
 	// be bound, and its members count as the policy's origins.
 	Sets map[string][]string
+
+	// named, when not nil, records the bound sets that an enabled policy
+	// names, as Validate meets them, so New can log the bound sets that no
+	// RPC names (see logOriginSets).
+	named map[string]bool
 }
 
 // originPattern is one parsed allow_origins entry.
@@ -64,12 +69,21 @@ func ParseOrigin(s string, opts OriginOptions) (originPattern, error) {
 	if len(s) > maxOriginLen {
 		return p, fmt.Errorf("origin longer than %d bytes", maxOriginLen)
 	}
+	if strings.Contains(s, ",") {
+		return p, errors.New(`holds a comma: it looks like several origins joined into one string; give each origin as its own entry (from Go, split the list first, e.g. strings.Split(os.Getenv("ORIGINS"), ","), and trim each part)`)
+	}
 	if t := strings.TrimSpace(s); t != s {
 		return p, fmt.Errorf("has leading or trailing whitespace: browsers send none, so it would never match (a list split on commas needs each origin trimmed: %q)", t)
 	}
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
+		if fix, ok := schemeFix(s); ok {
+			return p, fmt.Errorf("not an origin: want scheme://host[:port]; did you mean %q?", fix)
+		}
 		return p, errors.New(`not an origin: want scheme://host[:port], such as "https://app.example.com"`)
+	}
+	if near := nearWebScheme(scheme); near != "" {
+		return p, fmt.Errorf("scheme %q is not http or https, but a typo away from %s: did you mean %q? (the origin would never match a page served over http or https)", scheme, near, near+"://"+rest)
 	}
 	if !validScheme(scheme) {
 		return p, fmt.Errorf("scheme %q is not a lower-case URL scheme", scheme)
@@ -245,6 +259,85 @@ func (p originPattern) checkCredentials(opts OriginOptions) error {
 		return &kindError{KindInsecureOrigin, "plain http:// origin with allow_credentials: anyone on the network path can impersonate it; use https://, or give the option that allows insecure origins"}
 	}
 	return nil
+}
+
+// nearWebScheme returns "https" or "http" when scheme is not one of them
+// but one or two edits (insertion, deletion, substitution or transposition
+// of adjacent letters, case ignored) away from one: "htps", "htp", "hhtp",
+// "htttps", "https:" (from "https:://"). Such an origin is accepted by the
+// URL grammar but is a typo, since no page is served over "htps"; without
+// this check it passes validation and silently never matches. Real
+// schemes that close (ftp, ftps, sftp, ws, wss) are left alone; other
+// schemes browsers use for origins (chrome-extension, moz-extension,
+// capacitor, app, tauri, ...) are too far to be caught.
+func nearWebScheme(scheme string) string {
+	switch scheme {
+	case "http", "https", "ftp", "ftps", "sftp", "ws", "wss":
+		return ""
+	case "HTTP", "HTTPS":
+		return "" // upper case: validScheme reports it with its own fix
+	}
+	l := strings.ToLower(scheme)
+	if t := strings.TrimRight(l, ":/"); t != l && (t == "http" || t == "https") {
+		return t // "https:" from "https:://"
+	}
+	ds, d := editDistance(l, "https"), editDistance(l, "http")
+	switch {
+	case ds <= 2 && ds <= d:
+		return "https"
+	case d <= 2:
+		return "http"
+	}
+	return ""
+}
+
+// schemeFix proposes the origin meant by s when s lacks "://" but starts
+// with http or https (or a near typo) followed by ':' or '/' ("https:/a.example",
+// "https//a.example", "https:a.example").
+func schemeFix(s string) (string, bool) {
+	i := strings.IndexAny(s, ":/")
+	if i <= 0 {
+		return "", false
+	}
+	scheme, rest := strings.ToLower(s[:i]), strings.TrimLeft(s[i:], ":/")
+	if rest == "" {
+		return "", false
+	}
+	if scheme != "http" && scheme != "https" {
+		if scheme = nearWebScheme(scheme); scheme == "" {
+			return "", false
+		}
+	}
+	return scheme + "://" + rest, true
+}
+
+// editDistance is the optimal string alignment distance between a and b:
+// insertions, deletions, substitutions and transpositions of adjacent
+// bytes, each counting one. Inputs are short (schemes, set names).
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return max(len(a), len(b))
+	}
+	var d [65][65]int
+	for i := 0; i <= len(a); i++ {
+		d[i][0] = i
+	}
+	for j := 0; j <= len(b); j++ {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(a)][len(b)]
 }
 
 func validScheme(s string) bool {

@@ -194,3 +194,48 @@ func TestParseOriginWhitespace(t *testing.T) {
 		}
 	}
 }
+
+// TestParseOriginTypos checks the exact fix proposed for the mistakes the
+// URL grammar accepts or misreads: a scheme one or two edits from http or
+// https, a comma-joined list, a mangled "://". Other schemes stay accepted.
+func TestParseOriginTypos(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want string // the error, or enough of it to name the fix; "": valid
+	}{
+		{"htps://shop.example.com", `scheme "htps" is not http or https, but a typo away from https: did you mean "https://shop.example.com"? (the origin would never match a page served over http or https)`},
+		{"htp://localhost:3000", `scheme "htp" is not http or https, but a typo away from http: did you mean "http://localhost:3000"?`},
+		{"hhtp://a.example.com", `did you mean "http://a.example.com"?`},
+		{"htttps://a.example.com", `did you mean "https://a.example.com"?`},
+		{"htpts://a.example.com", `did you mean "https://a.example.com"?`},
+		{"https:://a.example.com", `scheme "https:" is not http or https, but a typo away from https: did you mean "https://a.example.com"?`},
+		{"http:://a.example.com", `did you mean "http://a.example.com"?`},
+		{"Htps://a.example.com", `did you mean "https://a.example.com"?`},
+		{"https:/a.example.com", `not an origin: want scheme://host[:port]; did you mean "https://a.example.com"?`},
+		{"https//a.example.com", `did you mean "https://a.example.com"?`},
+		{"htps:/a.example.com", `did you mean "https://a.example.com"?`},
+		{"https://a.example.com,https://b.example.com", `holds a comma: it looks like several origins joined into one string; give each origin as its own entry (from Go, split the list first, e.g. strings.Split(os.Getenv("ORIGINS"), ","), and trim each part)`},
+		{"https://a.example.com, https://b.example.com", `holds a comma: it looks like several origins joined`},
+		{"HTTPS://a.example.com", `not a lower-case URL scheme`},
+		{"chrome-extension://abcdefghijklmnop", ""},
+		{"moz-extension://0b3e1e9c-5a2c-4a0e-9d51-3c6f3ea1c0f2", ""},
+		{"capacitor://localhost", ""},
+		{"app://localhost", ""},
+		{"tauri://localhost", ""},
+		{"ws://localhost:8080", ""},
+		{"wss://a.example.com", ""},
+		{"ftp://a.example.com", ""},
+		{"http://a.example.com", ""},
+	}
+	for _, tt := range tests {
+		_, err := core.ParseOrigin(tt.in, core.OriginOptions{})
+		switch {
+		case tt.want == "" && err != nil:
+			t.Errorf("ParseOrigin(%q) = %v, want ok", tt.in, err)
+		case tt.want != "" && err == nil:
+			t.Errorf("ParseOrigin(%q) ok, want %q", tt.in, tt.want)
+		case tt.want != "" && !strings.Contains(err.Error(), tt.want):
+			t.Errorf("ParseOrigin(%q) =\n%s\nwant it to contain\n%s", tt.in, err, tt.want)
+		}
+	}
+}

@@ -94,8 +94,13 @@ func (p *Pipeline) Compile(c Config) *Engine { return p.interner.Compile(c) }
 // option).
 func (p *Pipeline) Problem(pr *Problem) { p.problems = append(p.problems, pr) }
 
-// Err returns every problem found so far as one *Error, or nil.
-func (p *Pipeline) Err() error { return p.problems.Err() }
+// Err returns every problem found so far as one *Error, or nil. The
+// middlewares call it once, at the end of New: when it is nil, the origin
+// set bindings no RPC uses or that hold no origins are logged.
+func (p *Pipeline) Err() error {
+	p.settings.logOriginSets(p.problems) // sets.go
+	return p.problems.Err()
+}
 
 // Metrics returns the decision counter of WithMeterProvider, nil without
 // one; it is created once per pipeline.

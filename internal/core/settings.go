@@ -97,6 +97,9 @@ func (s *Settings) defaultPolicy() (*corspb.Policy, Problems) {
 		// none were given.
 		s.OriginOptions.Sets = map[string][]string{}
 	}
+	if s.Logger != nil && len(s.OriginOptions.Sets) > 0 {
+		s.OriginOptions.named = make(map[string]bool) // for logOriginSets
+	}
 	ps = append(ps, ValidateSets(s.OriginOptions.Sets, s.OriginOptions)...)
 	return def, append(ps, ValidateDefault(def, s.OriginOptions)...)
 }

@@ -58,9 +58,15 @@ func Validate(e *Effective, opts OriginOptions) Problems {
 		}
 		members, ok := opts.Sets[name]
 		if !ok {
-			ps = append(ps, &Problem{Descriptor: e.Names[ScopeMethod], Field: field, Value: name, Kind: KindOriginSet,
-				Message: fmt.Sprintf("origin set %q (named by %s) is not bound: give its origins at run time with protocors.WithOriginSet(%q, origins...)", name, at(FieldAllowOriginSets), name)})
+			msg := fmt.Sprintf("origin set %q (named by %s) is not bound: give its origins at run time with protocors.WithOriginSet(%q, origins...)", name, at(FieldAllowOriginSets), name)
+			if near := nearSetName(name, opts.Sets); near != "" {
+				msg += fmt.Sprintf("; did you mean the bound set %q? (fix the name in the proto or in WithOriginSet)", near)
+			}
+			ps = append(ps, &Problem{Descriptor: e.Names[ScopeMethod], Field: field, Value: name, Kind: KindOriginSet, Message: msg})
 			continue
+		}
+		if opts.named != nil {
+			opts.named[name] = true
 		}
 		if !creds {
 			continue

@@ -4,17 +4,22 @@
 #
 # The user's own files (this directory: proto/greet, buf.yaml, buf.gen.yaml,
 # main.go, main_test.go, and a go.mod without requirements) are copied to a
-# temporary directory; there the commands between README:begin and
-# README:end run exactly as README.md's "## Install" shows them (this script
-# fails when the two differ, and when the README's buf.yaml and
-# buf.gen.yaml differ from the files here). Then it checks what the user got:
-# no generated copy of protocors/v1/cors.proto, the schema identical to
-# proto/protocors/v1/cors.proto, `protocors check` without a schema warning,
-# and `go test`, which serves one allowed cross-origin call on a Connect and
-# a grpc-gateway server (preflight and actual request) without panicking.
+# temporary directory; there the README's shell blocks run exactly as
+# written: each fenced block that follows a line `<!-- usermodule:NAME -->`
+# in README.md is extracted and run by bash, in this order: install,
+# generate, lint (`buf lint` with the Install buf.yaml), then lint again
+# with the buf.yaml lint section replaced by the block lint-plugin (the
+# check plugin). The README's buf.yaml and buf.gen.yaml blocks must equal
+# the files here. Then it checks what the user got: no generated copy of
+# protocors/v1/cors.proto, the schema identical to
+# proto/protocors/v1/cors.proto, `protocors check` without a schema
+# warning, the plugin reporting a bad origin at its position, and
+# `go test`, which serves one allowed cross-origin call on a Connect and a
+# grpc-gateway server (preflight and actual request) without panicking.
 #
-# What differs from a user's machine, and only here (before README:begin):
-# buf is the pinned one (tools/package.json), put first on PATH; go.mod's
+# What differs from a user's machine, and only here (before the first
+# README block runs): buf is the pinned one (tools/package.json) and the
+# check plugin is built from this checkout, both put first on PATH; go.mod's
 # replace points the library at this checkout; and since this checkout is
 # not on the module proxy, a file proxy in front of it lists its version
 # (v0.0.0, whose code the replace supplies), so that `go get` resolves it as
@@ -27,26 +32,40 @@ root=$(cd "$here/../.." && pwd -P)
 start=$(date +%s)
 fail() { echo "usermodule: $*" >&2; exit 1; }
 
-# The README's Install section quotes this script's commands and files.
-readme_block() { # the lines of README.md's "## Install" code block of type $1, the Nth ($2)
-  awk -v lang="$1" -v nth="$2" '
-    /^## / { inside = ($0 == "## Install") }
-    inside && $0 == "```" lang { n++; if (n == nth) { on = 1; next } }
-    on && /^```$/ { exit }
-    on { print }' "$root/README.md"
+# readme_block NAME prints the fenced code block that follows the line
+# "<!-- usermodule:NAME -->" in README.md, without the fences and without
+# the indentation of a block nested in a list item; it fails when there is
+# no such block.
+readme_block() {
+  awk -v name="$1" '
+    !on && !fence && $0 ~ "^ *<!-- usermodule:" name " -->$" { want = 1; next }
+    want && /^ *```/ { fence = 1; want = 0; match($0, /^ */); indent = RLENGTH; next }
+    fence && /^ *```$/ { found = 1; exit }
+    fence { print substr($0, indent + 1) }
+    END { exit !found }' "$root/README.md" || fail "README.md has no block marked <!-- usermodule:$1 -->"
 }
-diff -u <(sed -n '/^# README:begin$/,/^# README:end$/{//!p}' "$here/run.sh") <(readme_block sh 1) ||
-  fail "README.md's Install commands (+) differ from the ones run.sh runs (-)"
-diff -u "$here/buf.yaml" <(readme_block yaml 1) || fail "README.md's Install buf.yaml (+) differs from internal/usermodule/buf.yaml (-)"
-diff -u "$here/buf.gen.yaml" <(readme_block yaml 2) || fail "README.md's Install buf.gen.yaml (+) differs from internal/usermodule/buf.gen.yaml (-)"
+# run_block NAME runs README.md's shell block NAME as written, in the
+# current directory, stopping at its first failing command.
+run_block() {
+  local code
+  code=$(readme_block "$1")
+  echo "--- README block $1"
+  printf '%s\n' "$code"
+  bash -euo pipefail -c "$code" || fail "README.md's block $1 failed"
+}
+for f in buf.yaml buf.gen.yaml; do
+  diff -u "$here/$f" <(readme_block "$f") || fail "README.md's $f (+) differs from internal/usermodule/$f (-)"
+done
+readme_block lint-plugin >/dev/null
 
 if [ ! -x "$root/tools/node_modules/.bin/buf" ]; then
   (cd "$root/tools" && npm ci --no-audit --no-fund --loglevel=error)
 fi
-export PATH="$root/tools/node_modules/.bin:$PATH"
-
 work=$(mktemp -d)
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
+go build -C "$root/cmd/buf-plugin-protocors" -o "$work/bin/" .
+export PATH="$work/bin:$root/tools/node_modules/.bin:$PATH"
+
 mkdir -p "$work/app/proto"
 cp "$here"/{go.mod,buf.yaml,buf.gen.yaml,main.go,main_test.go} "$work/app/"
 cp -R "$here/proto/greet" "$work/app/proto/"
@@ -57,29 +76,27 @@ echo v0.0.0 >"$work/proxy/github.com/protocors/protocors/@v/list"
 echo '{"Version":"v0.0.0","Time":"2026-01-01T00:00:00Z"}' >"$work/proxy/github.com/protocors/protocors/@v/v0.0.0.info"
 export GOPROXY="file://$work/proxy,$(go env GOPROXY)"
 
-# README:begin
-# The library, its command and the code generators, as tools in go.mod.
-go get github.com/protocors/protocors
-go get -tool github.com/protocors/protocors/cmd/protocors
-go get -tool google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12 \
-  connectrpc.com/connect/cmd/protoc-gen-connect-go@v1.21.1 \
-  google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.0 \
-  github.com/grpc-ecosystem/grpc-gateway/v2/protoc-gen-grpc-gateway@v2.33.0
+run_block install
+run_block generate
+run_block lint
 
-# The options schema of that version, at proto/protocors/v1/cors.proto.
-go tool protocors schema -o proto
-
-# google/api/annotations.proto and http.proto, from a Go module (offline).
-gw=$(go mod download -json github.com/grpc-ecosystem/grpc-gateway@v1.16.0 | grep '"Dir"' | cut -d'"' -f4)
-mkdir -p third_party/googleapis/google/api
-install -m 0644 "$gw/third_party/googleapis/google/api/annotations.proto" \
-  "$gw/third_party/googleapis/google/api/http.proto" third_party/googleapis/google/api/
-
-# Generate (buf.yaml and buf.gen.yaml below), then tidy go.mod.
-buf generate
-go mod tidy
-go build ./...
-# README:end
+echo "--- lint with the check plugin"
+# The plugin's lint section replaces the Install's (the last section of
+# buf.yaml), as the README says.
+{ sed '/^lint:/,$d' buf.yaml; readme_block lint-plugin; } >buf.plugin.yaml
+mv buf.plugin.yaml buf.yaml
+grep -q '^  - plugin: buf-plugin-protocors$' buf.yaml || fail "the plugin block did not land in buf.yaml"
+run_block lint
+# The plugin runs: a bad origin is reported at its position in the proto.
+mkdir -p proto/bad/v1
+printf '%s\n' 'syntax = "proto3";' 'package bad.v1;' 'import "protocors/v1/cors.proto";' \
+  'message PingRequest {}' 'message PingResponse {}' 'service PingService {' \
+  '  option (protocors.v1.service) = {allow_origins: ["htps://app.example"]};' \
+  '  rpc Ping(PingRequest) returns (PingResponse);' '}' >proto/bad/v1/bad.proto
+if buf lint >lint.out 2>&1; then cat lint.out; fail "buf lint passed a proto with a bad origin"; fi
+grep -q '^proto/bad/v1/bad.proto:7:.*did you mean "https://app.example".*(buf-plugin-protocors)$' lint.out ||
+  { cat lint.out; fail "buf lint did not report the bad origin through the plugin"; }
+rm -r proto/bad lint.out
 
 echo "--- checks"
 [ ! -e gen/protocors ] || fail "buf generated code for protocors/v1/cors.proto: $(find gen/protocors -type f)"

@@ -60,6 +60,9 @@ type preflightPlan struct {
 	// refused is set when the preflight is refused for a reason the engine
 	// alone cannot see (another RPC at the path).
 	refused core.Outcome
+	// conflict is the other RPC at the path that caused refused or
+	// answer.Uncacheable, for the log.
+	conflict *entry
 }
 
 // planPreflight decides a preflight with every RPC the browser could reach
@@ -140,6 +143,7 @@ func (st *state) planPreflight(r *http.Request, q *core.Request, plan *preflight
 			// header is granted only where every RPC here allows the
 			// request, whatever method this preflight asks for.
 			plan.refused = core.Outcome{Reason: core.HeaderNotAllowed, Value: overrideHeader}
+			plan.conflict = o
 			return
 		}
 		// Could the page reach o without a preflight once this answer is
@@ -148,6 +152,9 @@ func (st *state) planPreflight(r *http.Request, q *core.Request, plan *preflight
 		if o.method == http.MethodGet || o.method == http.MethodHead || o.method == http.MethodPost ||
 			o.engine != nil && o.engine.AllowsOrigin(q.Origin) {
 			plan.answer.Uncacheable = true
+			if plan.conflict == nil {
+				plan.conflict = o
+			}
 		}
 	}
 }
@@ -195,18 +202,51 @@ func (st *state) answerPreflight(w http.ResponseWriter, r *http.Request, q *core
 	if counted == nil {
 		counted = plan.answering
 	}
-	st.gate.Preflighted(r, q, core.Target{Engine: counted.engine, Counts: counted.counts, Name: preflightName{plan.asked}}, out)
+	st.gate.Preflighted(r, q, core.Target{Engine: counted.engine, Counts: counted.counts, Name: preflightName{plan.asked, plan.conflict}}, out)
+	if out.Reason == core.Allowed && plan.answer.Uncacheable {
+		st.logUncacheable(r, q, plan)
+	}
+}
+
+// logUncacheable logs, at Debug, why an allowed preflight's answer says
+// Access-Control-Max-Age: 0, in the words `protocors explain` uses. Its
+// only line for the preflight: the answer itself was allowed.
+func (st *state) logUncacheable(r *http.Request, q *core.Request, plan *preflightPlan) {
+	logger := st.gate.Logger()
+	if logger == nil || !logger.Enabled(r.Context(), slog.LevelDebug) {
+		return
+	}
+	o := plan.conflict
+	c := core.RequestConflict(plan.asked.engine, o.engine, q)
+	for i := range c.Origins {
+		c.Origins[i] = core.LogValue(c.Origins[i])
+	}
+	for i := range c.Headers {
+		c.Headers[i] = core.LogValue(c.Headers[i])
+	}
+	attrs := append(plan.asked.LogAttrs(r),
+		slog.String("method", core.LogValue(q.Method)),
+		slog.String("reason", core.UncacheableReason(o.name(), o.method+" "+o.template, c)),
+	)
+	logger.LogAttrs(r.Context(), slog.LevelDebug, "protocors: CORS preflight answer made uncacheable", attrs...)
 }
 
 // preflightName names a preflight's route in log lines: the asked route,
-// or none when no route at the path binds the requested method.
-type preflightName struct{ asked *entry }
+// or none when no route at the path binds the requested method; and the
+// other RPC at the path that caused a refusal, if one did.
+type preflightName struct{ asked, conflict *entry }
 
 func (n preflightName) LogAttrs(r *http.Request) []slog.Attr {
+	var attrs []slog.Attr
 	if n.asked == nil {
-		return []slog.Attr{slog.String("route", ""), slog.String("rpc", ""), slog.String("path", core.LogValue(r.URL.Path))}
+		attrs = []slog.Attr{slog.String("route", ""), slog.String("rpc", ""), slog.String("path", core.LogValue(r.URL.Path))}
+	} else {
+		attrs = n.asked.LogAttrs(r)
 	}
-	return n.asked.LogAttrs(r)
+	if n.conflict != nil {
+		attrs = append(attrs, slog.String("refused_by", n.conflict.name()+" ("+n.conflict.method+" "+n.conflict.template+")"))
+	}
+	return attrs
 }
 
 // actual runs a request that is not a preflight through the shared

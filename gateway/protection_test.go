@@ -253,3 +253,32 @@ func TestLogAmplification(t *testing.T) {
 		})
 	}
 }
+
+// An allowed preflight whose answer is made uncacheable says why at Debug,
+// in the words `protocors explain` uses; a refusal made for another RPC at
+// the URL names that RPC.
+func TestPreflightConflictLogged(t *testing.T) {
+	routes := []secRoute{
+		{"GET", "/v1/items/{id}", "GetItem", &corspb.Policy{AllowOrigins: []string{pageOrigin}}},
+		{"PUT", "/v1/items/{id}", "UpdateItem", &corspb.Policy{AllowOrigins: []string{pageOrigin}, AllowHeaders: []string{"X-Foo", "X-HTTP-Method-Override"}}},
+		{"POST", "/v1/items/{id}", "PostItem", &corspb.Policy{AllowOrigins: []string{pageOrigin}, AllowHeaders: []string{"X-HTTP-Method-Override"}}},
+	}
+	var buf bytes.Buffer
+	s := newSecServer(t, routes, protocors.WithLogger(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	w := s.do("OPTIONS", "/v1/items/1", "", "Origin", pageOrigin, "Access-Control-Request-Method", "PUT", "Access-Control-Request-Headers", "x-foo")
+	if w.Code != 204 || w.Header().Get("Access-Control-Max-Age") != "0" {
+		t.Fatalf("preflight: %d %v, want 204 with Max-Age 0", w.Code, w.Header())
+	}
+	want := `level=DEBUG msg="protocors: CORS preflight answer made uncacheable" route="PUT /v1/items/{id}" rpc="" path=/v1/items/1 method=PUT reason="Access-Control-Max-Age: 0 (the browser may not cache this answer): the mux also runs gateway.WithRoute GET /v1/items/{id} for GET /v1/items/{id} at this URL, and its policy does not allow header x-foo; a cached answer would let the page send it a GET without a new preflight"`
+	if !strings.Contains(buf.String(), want) || strings.Count(buf.String(), "\n") != 1 {
+		t.Errorf("log:\n%s\nwant one line:\n%s", buf.String(), want)
+	}
+	buf.Reset()
+	w = s.do("OPTIONS", "/v1/items/1", "", "Origin", pageOrigin, "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "x-http-method-override")
+	if w.Code != 403 {
+		t.Fatalf("override preflight: %d, want 403", w.Code)
+	}
+	if want := `refused_by="gateway.WithRoute GET /v1/items/{id} (GET /v1/items/{id})"`; !strings.Contains(buf.String(), want) || strings.Count(buf.String(), "\n") != 1 {
+		t.Errorf("log:\n%s\nwant one line with %s", buf.String(), want)
+	}
+}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/interceptor"
-	"github.com/protocors/protocors/internal/core"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 	"github.com/protocors/protocors/internal/gen/protocors/test/v1/testv1connect"
 )
@@ -137,9 +136,9 @@ func TestNewReportsEveryProblem(t *testing.T) {
 			if strings.Contains(msg, "nope") {
 				t.Errorf("a disabled service's policy was reported:\n%s", msg)
 			}
-			var p *core.Problem
+			var p *protocors.Problem
 			if !errors.As(err, &p) {
-				t.Errorf("errors.As found no *core.Problem in %T", err)
+				t.Errorf("errors.As found no *protocors.Problem in %T", err)
 			}
 		})
 	}

@@ -6,9 +6,10 @@ import (
 	"github.com/protocors/protocors/internal/core"
 )
 
-// Error is the error interceptor.New, gateway.New and their Reconfigure
-// methods return when the configuration has problems: every one found,
-// sorted, each once. Its message lists them one a line. Find it with
+// Error is the error [github.com/protocors/protocors/interceptor.New],
+// [github.com/protocors/protocors/gateway.New] and their Reconfigure methods
+// return when the configuration has problems: every one found, sorted, each
+// once. Its message lists them one a line. Find it with
 // errors.As:
 //
 //	var cfgErr *protocors.Error

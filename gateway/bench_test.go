@@ -2,13 +2,13 @@ package gateway_test
 
 import (
 	"fmt"
-	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/gateway"
 )

@@ -3,13 +3,13 @@ package gateway_test
 import (
 	"context"
 	"fmt"
-	"github.com/protocors/protocors"
 	"log"
 	"net/http"
 	"net/http/httptest"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/gateway"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"

@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"github.com/protocors/protocors"
 	"net/http/httptest"
 	"testing"
 
@@ -11,6 +10,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/gateway"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 )

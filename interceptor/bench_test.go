@@ -1,11 +1,11 @@
 package interceptor_test
 
 import (
-	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/interceptor"
 	"github.com/protocors/protocors/internal/gen/protocors/test/v1/testv1connect"
 )

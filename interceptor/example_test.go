@@ -2,11 +2,11 @@ package interceptor_test
 
 import (
 	"fmt"
-	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/interceptor"
 	"github.com/protocors/protocors/internal/gen/protocors/test/v1/testv1connect"
 )

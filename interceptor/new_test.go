@@ -3,7 +3,6 @@ package interceptor_test
 import (
 	"bytes"
 	"errors"
-	"github.com/protocors/protocors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +15,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/interceptor"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"

@@ -35,7 +35,7 @@ func Decisions(t testing.TB, reader *sdkmetric.ManualReader) map[string]int64 {
 			for _, dp := range sum.DataPoints {
 				var kv []string
 				for _, a := range dp.Attributes.ToSlice() {
-					kv = append(kv, fmt.Sprintf("%s=%s", a.Key, a.Value.Emit()))
+					kv = append(kv, fmt.Sprintf("%s=%s", a.Key, a.Value.String()))
 				}
 				got[strings.Join(kv, ",")] += dp.Value
 			}

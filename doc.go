@@ -20,35 +20,28 @@
 //	)
 //	connectCORS, err := interceptor.New(shared)
 //	...
-//	gatewayCORS, err := gateway.New(shared, gateway.WithRegistrationOrder("shop.v1.Admin", "shop.v1.Public"))
+//	gatewayCORS, err := gateway.New(shared,
+//		gateway.WithRegistrationOrder("shop.v1.Admin", "shop.v1.Public"))
 //
 // # Options
 //
 // Every With function of this package returns an [Option] that both
-// interceptor.New and gateway.New accept (and their Reconfigure methods);
-// [WithOptions] makes one Option of several, to build the deployment's
-// options once.
-// Options only the gateway understands are in package gateway; passing one
-// to interceptor.New does not compile.
+// [github.com/protocors/protocors/interceptor.New] and
+// [github.com/protocors/protocors/gateway.New] accept (and their Reconfigure
+// methods); [WithOptions] makes one Option of several, to build the
+// deployment's options once. Options only the gateway understands are in
+// package gateway; passing one to interceptor.New does not compile.
 //
 // # Errors
 //
 // New returns an *[Error] listing every [Problem] found, each naming the
 // descriptor (or option) that set the offending value, the field, the value,
-// what to do about it, and a [Kind] to switch on. The same pipeline serves
-// the protocors command (cmd/protocors check), so it reports exactly what
-// New would.
+// what to do about it, and a [Kind] to switch on. The protocors command
+// (`protocors check`, in cmd/protocors) validates the same way, so it
+// reports exactly what New would.
 //
-// # Reading the code
-//
-// In order: this package (option.go, errors.go); internal/core, the shared
-// engine (pipeline.go builds it, engine.go runs the CORS protocol, protect.go
-// is the cross-origin request protection, origin.go and headers.go parse
-// what browsers send); then interceptor (handler.go: a request enters at
-// Middleware.Handler and leaves through Engine.Preflight, Engine.Actual or
-// the wrapped handler) and gateway (handler.go: Middleware.Handler, then
-// planPreflight and answerPreflight, or actual; internal/route matches paths
-// as the mux does).
+// How the code is organised, and how to run every test, is in the
+// repository's CONTRIBUTING.md.
 //
 // The CORS protocol is the WHATWG Fetch standard's:
 // https://fetch.spec.whatwg.org/#http-cors-protocol

@@ -11,10 +11,11 @@ import (
 	"github.com/protocors/protocors/internal/core"
 )
 
-// An Option configures both middlewares: interceptor.New, gateway.New and
-// their Reconfigure methods take every Option. Options only gateway.New
-// takes are gateway.Option values of their own, which interceptor.New
-// refuses at compile time.
+// An Option configures both middlewares:
+// [github.com/protocors/protocors/interceptor.New],
+// [github.com/protocors/protocors/gateway.New] and their Reconfigure methods
+// take every Option. Options only gateway.New takes are gateway.Option
+// values of their own, which interceptor.New refuses at compile time.
 //
 // The ApplyTo method is how the middlewares read an option; its argument
 // type is internal to this module, so options can only be made by the With
@@ -32,9 +33,13 @@ func (option) shared()                    {}
 // WithOptions composes options into one, so a program can build the
 // deployment's options once and give the same value to both middlewares:
 //
-//	shared := protocors.WithOptions(protocors.WithOrigins(origins...), protocors.WithLogger(logger))
+//	shared := protocors.WithOptions(
+//		protocors.WithOrigins(origins...),
+//		protocors.WithLogger(logger),
+//	)
 //	connectCORS, err := interceptor.New(shared)
-//	gatewayCORS, err := gateway.New(shared, gateway.WithRegistrationOrder("shop.v1.Admin", "shop.v1.Public"))
+//	gatewayCORS, err := gateway.New(shared,
+//		gateway.WithRegistrationOrder("shop.v1.Admin", "shop.v1.Public"))
 //
 // The options apply in order, as if given one by one.
 func WithOptions(opts ...Option) Option {
@@ -135,7 +140,7 @@ func WithDebug(debug bool) Option {
 // http.request.method) plus protocors.outcome and, for refused preflights,
 // protocors.reason ("origin", "method", "header", "malformed"). The Origin
 // itself is never an attribute (its values are unbounded): find refused
-// origins in the log (WithLogger). Without this option (or with nil)
+// origins in the log ([WithLogger]). Without this option (or with nil)
 // nothing is measured and nothing is allocated for it.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return option(func(s *core.Settings) { s.MeterProvider = mp })
@@ -165,7 +170,7 @@ func WithCrossOriginProtection(on bool) Option {
 // protection's checks but lets the requests it would refuse through, and
 // logs them with [WithLogger]: a way to roll the protection out and see
 // what it would refuse first. It has no effect when
-// WithCrossOriginProtection(false) turned the protection off.
+// [WithCrossOriginProtection](false) turned the protection off.
 func WithCrossOriginReportOnly(on bool) Option {
 	return option(func(s *core.Settings) { s.ReportOnly = on })
 }

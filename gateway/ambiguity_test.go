@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,13 +9,14 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
-	"google.golang.org/protobuf/types/known/emptypb"
+	_ "google.golang.org/protobuf/types/known/emptypb" // registers google/protobuf/empty.proto, which amb.proto imports
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/gateway"
+	"github.com/protocors/protocors/internal/corstest"
 )
 
 const partnerOrigin = "https://partner.example.com"
@@ -48,13 +48,7 @@ func twoServicesOneFile(t *testing.T, admin, public *corspb.Policy) *protoregist
 			}},
 		},
 	}
-	files, err := protodesc.NewFiles(&descriptorpb.FileDescriptorSet{File: []*descriptorpb.FileDescriptorProto{
-		protodesc.ToFileDescriptorProto(emptypb.File_google_protobuf_empty_proto), fdp,
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return files
+	return corstest.Files(t, fdp)
 }
 
 // Attack 5: the app registers Public, then Admin, so the mux runs

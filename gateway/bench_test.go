@@ -2,22 +2,17 @@ package gateway_test
 
 import (
 	"fmt"
-	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/gateway"
+	"github.com/protocors/protocors/internal/corstest"
 )
-
-type discardWriter struct{ h http.Header }
-
-func (w *discardWriter) Header() http.Header         { return w.h }
-func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *discardWriter) WriteHeader(int)             {}
 
 var okHandler = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 
@@ -76,7 +71,7 @@ func BenchmarkMiddleware(b *testing.B) {
 			b.Run(fmt.Sprintf("%s/routes=%d", kind, n), func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
-					h.ServeHTTP(&discardWriter{h: make(http.Header)}, r)
+					h.ServeHTTP(corstest.NewDiscardWriter(), r)
 				}
 			})
 		}
@@ -90,12 +85,12 @@ func TestAllocationBudget(t *testing.T) {
 	h := mw.Handler(okHandler)
 	budget := map[string]float64{"preflight": 1, "refused": 0, "unbound-method": 0, "actual": 1, "unknown": 0}
 	for kind, r := range requests(path) {
-		w := &discardWriter{h: make(http.Header)}
+		w := corstest.NewDiscardWriter()
 		if _, ok := budget[kind]; !ok {
 			t.Fatalf("no budget for %s", kind)
 		}
 		allocs := testing.AllocsPerRun(200, func() {
-			clear(w.h)
+			clear(w.H)
 			h.ServeHTTP(w, r)
 		})
 		if allocs > budget[kind] {

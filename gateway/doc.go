@@ -60,7 +60,7 @@
 // An unsafe request that a browser marks cross-origin, from an origin the
 // policy of the RPC the mux would run does not allow (after method override
 // and form fallback), gets 403 before the mux (see
-// protocors.WithCrossOriginProtection).
+// [github.com/protocors/protocors.WithCrossOriginProtection]).
 //
 // # Registration order
 //
@@ -70,19 +70,4 @@
 // New refuses routes of two services that can match the same request under
 // different policies unless [WithRegistrationOrder] says which runs. Routes
 // added with [WithRoute] come after every service.
-//
-// # Reading the code
-//
-// gateway.go builds the middleware: [New] (and [Middleware.Reconfigure]) builds a state, swapped in atomically; it runs the shared pipeline of
-// internal/core over every RPC with a google.api.http rule, adds the
-// [WithRoute] routes, compiles the table (internal/route) and checks it for
-// ambiguities. A request enters at [Middleware.Handler] (handler.go): a
-// preflight goes to state.planPreflight, which looks up the route of
-// every method at the path in one walk of the table (route.Table.LookupAll)
-// and decides, then to state.answerPreflight,
-// which writes the answer (or the mux answers when no route there has
-// CORS); any other request goes to state.actual, which finds the route
-// the mux will run (form.go mirrors the mux's form detection), refuses it
-// (the protection is judged before anything is written) or decorates the
-// response, and then the mux runs.
 package gateway

@@ -3,13 +3,13 @@ package gateway_test
 import (
 	"context"
 	"fmt"
-	"github.com/protocors/protocors"
 	"log"
 	"net/http"
 	"net/http/httptest"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/gateway"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
@@ -72,4 +72,53 @@ func ExampleNew_error() {
 	fmt.Println(err)
 	// Output:
 	// protocors: runtime default: allow_origins[0] "https://app.example.com/": has a path or trailing slash: an origin is scheme://host[:port] only (drop "/")
+}
+
+// Under a path prefix, put the middleware inside http.StripPrefix: it
+// matches the path the mux will see, so it must see the same one.
+func ExampleMiddleware_Handler_stripPrefix() {
+	gwmux := runtime.NewServeMux()
+	_ = testv1.RegisterGadgetServiceHandlerServer(context.Background(), gwmux, gadgets{})
+	mw, err := gateway.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := http.StripPrefix("/api", mw.Handler(gwmux)) // correct
+
+	fmt.Println(preflightGadget(handler, "/api/v1/gadgets/g1"))
+	// Output:
+	// 204 https://app.example.com
+}
+
+// The placement that bites: with http.StripPrefix inside the middleware,
+// the middleware sees "/api/v1/gadgets/g1", which is no route of the mux.
+// The preflight passes through to the mux, which has no OPTIONS route, and
+// the browser gets no CORS headers.
+func ExampleMiddleware_Handler_stripPrefixIncorrect() {
+	gwmux := runtime.NewServeMux()
+	_ = testv1.RegisterGadgetServiceHandlerServer(context.Background(), gwmux, gadgets{})
+	mw, err := gateway.New()
+	if err != nil {
+		log.Fatal(err)
+	}
+	handler := mw.Handler(http.StripPrefix("/api", gwmux)) // incorrect
+
+	fmt.Println(preflightGadget(handler, "/api/v1/gadgets/g1"))
+	// Output:
+	// 501 (no Access-Control-Allow-Origin)
+}
+
+// preflightGadget sends the preflight of a DELETE from https://app.example.com
+// and returns the status and the granted origin.
+func preflightGadget(h http.Handler, path string) string {
+	r := httptest.NewRequest(http.MethodOptions, path, nil)
+	r.Header.Set("Origin", "https://app.example.com")
+	r.Header.Set("Access-Control-Request-Method", "DELETE")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	origin := w.Header().Get("Access-Control-Allow-Origin")
+	if origin == "" {
+		origin = "(no Access-Control-Allow-Origin)"
+	}
+	return fmt.Sprint(w.Code, " ", origin)
 }

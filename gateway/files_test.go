@@ -1,7 +1,6 @@
 package gateway_test
 
 import (
-	"github.com/protocors/protocors"
 	"net/http/httptest"
 	"testing"
 
@@ -11,7 +10,9 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/gateway"
+	"github.com/protocors/protocors/internal/corstest"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 )
 
@@ -64,17 +65,17 @@ func TestWithFilesBuiltAtRunTime(t *testing.T) {
 		for _, tt := range []exchange{
 			// Max-Age 0: GetFlavor at the same URL does not allow
 			// X-Request-Id, and a cached header grant would serve a GET.
-			{name: "method policy", method: "OPTIONS", path: "/v1/flavors/x", headers: preflight(app, "PUT", "content-type", "x-request-id"), status: 204,
+			{name: "method policy", method: "OPTIONS", path: "/v1/flavors/x", headers: corstest.PreflightHeaders(app, "PUT", "content-type", "x-request-id"), status: 204,
 				present: map[string]string{"Access-Control-Allow-Credentials": "true", "Access-Control-Max-Age": "0", "Access-Control-Allow-Methods": "PUT"}},
-			{name: "method policy, no headers", method: "OPTIONS", path: "/v1/flavors/x", headers: preflight(app, "PUT"), status: 204,
+			{name: "method policy, no headers", method: "OPTIONS", path: "/v1/flavors/x", headers: corstest.PreflightHeaders(app, "PUT"), status: 204,
 				present: map[string]string{"Access-Control-Allow-Credentials": "true", "Access-Control-Max-Age": "300", "Access-Control-Allow-Methods": "PUT"}},
-			{name: "additional binding", method: "OPTIONS", path: "/v1/shops/s/flavors", headers: preflight("https://a.example.org", "GET"), status: 204},
-			{name: "verb", method: "OPTIONS", path: "/v1/projects/p/resources/r:inspect", headers: preflight(evil, "GET"), status: 204,
+			{name: "additional binding", method: "OPTIONS", path: "/v1/shops/s/flavors", headers: corstest.PreflightHeaders("https://a.example.org", "GET"), status: 204},
+			{name: "verb", method: "OPTIONS", path: "/v1/projects/p/resources/r:inspect", headers: corstest.PreflightHeaders(evil, "GET"), status: 204,
 				present: map[string]string{"Access-Control-Allow-Origin": "*"}},
-			{name: "disabled", method: "OPTIONS", path: "/v1/flavors/x", headers: preflight(app, "DELETE"), status: 403},
-			{name: "no policy", method: "OPTIONS", path: "/v1/ping", headers: preflight(app, "POST"), status: 501, absent: corsHeaders},
+			{name: "disabled", method: "OPTIONS", path: "/v1/flavors/x", headers: corstest.PreflightHeaders(app, "DELETE"), status: 403},
+			{name: "no policy", method: "OPTIONS", path: "/v1/ping", headers: corstest.PreflightHeaders(app, "POST"), status: 501, absent: corsHeaders},
 			// GadgetService is not in this registry: the mux answers.
-			{name: "not in the registry", method: "OPTIONS", path: "/v1/gadgets/g", headers: preflight(app, "GET"), status: 501, absent: corsHeaders},
+			{name: "not in the registry", method: "OPTIONS", path: "/v1/gadgets/g", headers: corstest.PreflightHeaders(app, "GET"), status: 501, absent: corsHeaders},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				r := httptest.NewRequest(tt.method, tt.path, nil)

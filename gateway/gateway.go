@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/protocors/protocors/internal/cfgerr"
 	"github.com/protocors/protocors/internal/core"
 	"github.com/protocors/protocors/internal/route"
 )
@@ -194,7 +195,7 @@ func build(opts []Option) (*state, error) {
 	st.compile(pl, entries)
 	st.ambiguities(pl, order)
 	if err := pl.Err(); err != nil {
-		return nil, err
+		return nil, cfgerr.Public(err)
 	}
 	return st, nil
 }

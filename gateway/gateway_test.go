@@ -3,7 +3,6 @@ package gateway_test
 import (
 	"bytes"
 	"context"
-	"github.com/protocors/protocors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -18,8 +17,10 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/gateway"
+	"github.com/protocors/protocors/internal/corstest"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 )
 
@@ -140,14 +141,6 @@ type exchange struct {
 	members map[string][]string // members of other list headers
 }
 
-func preflight(origin, method string, extra ...string) map[string]string {
-	h := map[string]string{"Origin": origin, "Access-Control-Request-Method": method}
-	if len(extra) > 0 {
-		h["Access-Control-Request-Headers"] = strings.Join(extra, ", ")
-	}
-	return h
-}
-
 var corsHeaders = []string{
 	"Access-Control-Allow-Origin", "Access-Control-Allow-Methods", "Access-Control-Allow-Headers",
 	"Access-Control-Allow-Credentials", "Access-Control-Expose-Headers", "Access-Control-Max-Age",
@@ -162,54 +155,54 @@ func TestGatewayMux(t *testing.T) {
 	tests := []exchange{
 		{
 			name: "preflight GET answered with only GET (PUT and DELETE have other answers)", method: "OPTIONS", path: "/v1/flavors/vanilla",
-			headers: preflight(app, "GET"),
+			headers: corstest.PreflightHeaders(app, "GET"),
 			status:  204, present: map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "GET", "Access-Control-Max-Age": "300"},
 			absent: []string{"Access-Control-Allow-Credentials"},
 		},
 		{
 			name: "preflight PUT with its own policy: credentials, X-Request-Id, Content-Type (body)", method: "OPTIONS", path: "/v1/flavors/vanilla",
-			headers: preflight(app, "PUT", "content-type", "x-request-id"),
+			headers: corstest.PreflightHeaders(app, "PUT", "content-type", "x-request-id"),
 			status:  204, present: map[string]string{"Access-Control-Allow-Origin": app, "Access-Control-Allow-Methods": "PUT", "Access-Control-Allow-Credentials": "true"},
 			members: map[string][]string{"Access-Control-Allow-Headers": {"Content-Type", "X-Request-Id"}},
 		},
 		{
 			name: "preflight GET asking for Content-Type: no body on that route", method: "OPTIONS", path: "/v1/flavors/vanilla",
-			headers: preflight(app, "GET", "content-type"),
+			headers: corstest.PreflightHeaders(app, "GET", "content-type"),
 			status:  403, absent: corsHeaders,
 		},
 		{
 			name: "preflight DELETE (enabled: false) refused where other methods have CORS", method: "OPTIONS", path: "/v1/flavors/vanilla",
-			headers: preflight(app, "DELETE"),
+			headers: corstest.PreflightHeaders(app, "DELETE"),
 			status:  403, absent: corsHeaders,
 		},
 		{
 			name: "preflight from a disallowed origin", method: "OPTIONS", path: "/v1/flavors/vanilla",
-			headers: preflight(evil, "GET"),
+			headers: corstest.PreflightHeaders(evil, "GET"),
 			status:  403, absent: corsHeaders,
 		},
 		{
 			name: "preflight on the additional binding, wildcard origin of ListFlavors", method: "OPTIONS", path: "/v1/shops/corner/flavors",
-			headers: preflight("https://shop.example.org", "GET"),
+			headers: corstest.PreflightHeaders("https://shop.example.org", "GET"),
 			status:  204, present: map[string]string{"Access-Control-Allow-Origin": "https://shop.example.org", "Access-Control-Allow-Methods": "GET"},
 		},
 		{
 			name: "preflight for ** and a verb under origins *", method: "OPTIONS", path: "/v1/projects/p/resources/a/b:inspect",
-			headers: preflight(evil, "GET"),
+			headers: corstest.PreflightHeaders(evil, "GET"),
 			status:  204, present: map[string]string{"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET"},
 		},
 		{
 			name: "preflight for an unknown path reaches the mux", method: "OPTIONS", path: "/v1/nothing",
-			headers: preflight(app, "GET"),
+			headers: corstest.PreflightHeaders(app, "GET"),
 			status:  404, absent: corsHeaders,
 		},
 		{
 			name: "preflight for PingService (no policy) reaches the mux", method: "OPTIONS", path: "/v1/ping",
-			headers: preflight(app, "POST"),
+			headers: corstest.PreflightHeaders(app, "POST"),
 			status:  501, absent: corsHeaders,
 		},
 		{
 			name: "GET, PATCH and DELETE share one answer; POST has another", method: "OPTIONS", path: "/v1/gadgets/g1",
-			headers: preflight(app, "DELETE"),
+			headers: corstest.PreflightHeaders(app, "DELETE"),
 			status:  204, present: map[string]string{"Access-Control-Allow-Methods": "DELETE, GET, PATCH", "Access-Control-Max-Age": "600"},
 		},
 		{
@@ -217,27 +210,27 @@ func TestGatewayMux(t *testing.T) {
 			// POST is never preflighted: the POST RPC here refuses app's
 			// origin, so the grant must not be cached.
 			name: "a header grant another safelisted-method RPC at the URL refuses is not cached", method: "OPTIONS", path: "/v1/gadgets/g1",
-			headers: preflight(app, "GET", "x-request-id"),
+			headers: corstest.PreflightHeaders(app, "GET", "x-request-id"),
 			status:  204, present: map[string]string{"Access-Control-Allow-Methods": "GET, PATCH, DELETE", "Access-Control-Allow-Headers": "x-request-id", "Access-Control-Max-Age": "0"},
 		},
 		{
 			name: "the requested method comes first", method: "OPTIONS", path: "/v1/gadgets/g1",
-			headers: preflight(app, "PATCH", "content-type"),
+			headers: corstest.PreflightHeaders(app, "PATCH", "content-type"),
 			status:  204, present: map[string]string{"Access-Control-Allow-Methods": "PATCH, GET, DELETE", "Access-Control-Allow-Headers": "content-type"},
 		},
 		{
 			name: "POST on the same path under its own origins", method: "OPTIONS", path: "/v1/gadgets/g1",
-			headers: preflight(admin, "POST"),
+			headers: corstest.PreflightHeaders(admin, "POST"),
 			status:  204, present: map[string]string{"Access-Control-Allow-Origin": admin, "Access-Control-Allow-Methods": "POST"},
 		},
 		{
 			name: "POST from an origin only the other methods allow", method: "OPTIONS", path: "/v1/gadgets/g1",
-			headers: preflight(app, "POST"),
+			headers: corstest.PreflightHeaders(app, "POST"),
 			status:  403, absent: corsHeaders,
 		},
 		{
 			name: "custom method with a verb, and GET on the same path", method: "OPTIONS", path: "/v1/gadgets:search",
-			headers: preflight(app, "SEARCH"),
+			headers: corstest.PreflightHeaders(app, "SEARCH"),
 			status:  204, present: map[string]string{"Access-Control-Allow-Methods": "SEARCH, GET"},
 		},
 		{
@@ -412,9 +405,9 @@ func TestWithRoute(t *testing.T) {
 	}
 	h := mw.Handler(mux)
 	for _, tt := range []exchange{
-		{name: "preflight", method: "OPTIONS", path: "/v1/custom/1", headers: preflight(app, "GET"), status: 204,
+		{name: "preflight", method: "OPTIONS", path: "/v1/custom/1", headers: corstest.PreflightHeaders(app, "GET"), status: 204,
 			present: map[string]string{"Access-Control-Allow-Methods": "GET"}},
-		{name: "preflight for the route without policy", method: "OPTIONS", path: "/v1/custom/1", headers: preflight(app, "POST"), status: 403, absent: corsHeaders},
+		{name: "preflight for the route without policy", method: "OPTIONS", path: "/v1/custom/1", headers: corstest.PreflightHeaders(app, "POST"), status: 403, absent: corsHeaders},
 		{name: "actual", method: "GET", path: "/v1/custom/1", headers: map[string]string{"Origin": app}, status: 200,
 			present: map[string]string{"Access-Control-Allow-Origin": app}, expose: []string{"X-Custom", "Grpc-Metadata-X-Custom"}},
 		{name: "POST passes through", method: "POST", path: "/v1/custom/1", headers: map[string]string{"Origin": app, "Sec-Fetch-Site": "same-origin"}, status: 200, absent: corsHeaders},
@@ -441,10 +434,10 @@ func TestDefaultPolicy(t *testing.T) {
 	}
 	h := mw.Handler(gatewayMux(t))
 	for _, tt := range []exchange{
-		{name: "ping now enabled", method: "OPTIONS", path: "/v1/ping", headers: preflight(admin, "POST", "content-type"), status: 204,
+		{name: "ping now enabled", method: "OPTIONS", path: "/v1/ping", headers: corstest.PreflightHeaders(admin, "POST", "content-type"), status: 204,
 			present: map[string]string{"Access-Control-Allow-Origin": admin, "Access-Control-Allow-Methods": "POST"}},
-		{name: "proto origins win over the default", method: "OPTIONS", path: "/v1/flavors/x", headers: preflight(admin, "GET"), status: 403},
-		{name: "delete still off", method: "OPTIONS", path: "/v1/flavors/x", headers: preflight(app, "DELETE"), status: 403},
+		{name: "proto origins win over the default", method: "OPTIONS", path: "/v1/flavors/x", headers: corstest.PreflightHeaders(admin, "GET"), status: 403},
+		{name: "delete still off", method: "OPTIONS", path: "/v1/flavors/x", headers: corstest.PreflightHeaders(app, "DELETE"), status: 403},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest(tt.method, tt.path, nil)
@@ -466,7 +459,7 @@ func TestLoggerAndDebug(t *testing.T) {
 	}
 	h := mw.Handler(gatewayMux(t))
 	r := httptest.NewRequest("OPTIONS", "/v1/flavors/vanilla", nil)
-	for k, v := range preflight(app, "DELETE") {
+	for k, v := range corstest.PreflightHeaders(app, "DELETE") {
 		r.Header.Set(k, v)
 	}
 	w := httptest.NewRecorder()
@@ -502,7 +495,7 @@ func TestUnescapingMode(t *testing.T) {
 		}
 		srv := newServer(t, mw.Handler(gatewayMux(t, runtime.WithUnescapingMode(tt.mode))))
 		req, _ := http.NewRequest("OPTIONS", srv.URL+"/v1/flavors/a%2Fb", nil)
-		for k, v := range preflight(app, "GET") {
+		for k, v := range corstest.PreflightHeaders(app, "GET") {
 			req.Header.Set(k, v)
 		}
 		resp, err := srv.Client().Do(req)

@@ -8,15 +8,13 @@ import (
 	"github.com/protocors/protocors/internal/route"
 )
 
-// Handler returns mux behind the middleware. This is where every request
-// enters:
-//   - a preflight goes to state.planPreflight, which finds every
-//     route at the path and decides; answerPreflight writes the
-//     answer, or the mux gets the request where no route there has CORS;
-//   - any other request goes to actual, which finds the route
-//     the mux will run (method override and form fallback included),
-//     decorates the response with its policy, and refuses what the
-//     cross-origin request protection refuses; then the mux runs.
+// Handler returns mux behind the middleware. A preflight is answered from
+// the policies of every route at its path, or passed to the mux where no
+// route there has CORS. Any other request is matched to the route the mux
+// will run (method override and form fallback included): it is refused
+// with 403 if the cross-origin request protection refuses it, and
+// otherwise gets the CORS headers of that route's policy before the mux
+// runs.
 func (m *Middleware) Handler(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		st := m.state.Load() // one configuration for the whole request

@@ -7,8 +7,6 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-
 	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/gateway"
@@ -20,9 +18,9 @@ import (
 // attributes of every decision.
 func TestMetrics(t *testing.T) {
 	for _, report := range []bool{false, true} {
-		reader := sdkmetric.NewManualReader()
+		meters := metricstest.NewProvider()
 		mw, err := gateway.New(
-			protocors.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))),
+			protocors.WithMeterProvider(meters),
 			protocors.WithCrossOriginReportOnly(report),
 			gateway.WithRoute("POST", "/healthz", &corspb.Policy{AllowOrigins: []string{app}}),
 		)
@@ -65,7 +63,7 @@ func TestMetrics(t *testing.T) {
 			fmt.Sprintf(del, protection):                                                       1,
 			"http.request.method=POST,http.route=/healthz,protocors.outcome=actual_granted":    1,
 		}
-		if got := metricstest.Decisions(t, reader); !maps.Equal(got, want) {
+		if got := metricstest.Decisions(t, meters); !maps.Equal(got, want) {
 			t.Errorf("report only %t: counts\n%s\nwant\n%s", report, metricstest.Show(got), metricstest.Show(want))
 		}
 	}

@@ -1,22 +1,15 @@
 package interceptor_test
 
 import (
-	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/interceptor"
+	"github.com/protocors/protocors/internal/corstest"
 	"github.com/protocors/protocors/internal/gen/protocors/test/v1/testv1connect"
 )
-
-// discardWriter hands out the header map it is given and records nothing
-// else; benchmarks give it a new map per response, as net/http does.
-type discardWriter struct{ h http.Header }
-
-func (w *discardWriter) Header() http.Header         { return w.h }
-func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *discardWriter) WriteHeader(int)             {}
 
 var noop = http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
 
@@ -63,14 +56,14 @@ func BenchmarkMiddleware(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				h.ServeHTTP(&discardWriter{h: make(http.Header)}, bc.r)
+				h.ServeHTTP(corstest.NewDiscardWriter(), bc.r)
 			}
 		})
 	}
 	b.Run("header_map_only", func(b *testing.B) { // the harness's own cost
 		b.ReportAllocs()
 		for b.Loop() {
-			noop.ServeHTTP(&discardWriter{h: make(http.Header)}, benchActual)
+			noop.ServeHTTP(corstest.NewDiscardWriter(), benchActual)
 		}
 	})
 }
@@ -87,7 +80,7 @@ func TestAllocationBudget(t *testing.T) {
 	}
 	h := mw.Handler(noop)
 	big := make(http.Header, 16)
-	w := &discardWriter{h: big}
+	w := &corstest.DiscardWriter{H: big}
 	tests := []struct {
 		name string
 		r    *http.Request

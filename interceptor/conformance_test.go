@@ -1,12 +1,12 @@
 package interceptor_test
 
 import (
-	"github.com/protocors/protocors"
 	"net/http"
 	"testing"
 
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/interceptor"
 	"github.com/protocors/protocors/internal/conformance"
 )

@@ -26,12 +26,12 @@
 // # Routes and policies
 //
 // The procedure is the URL path, "/pkg.Service/Method"; its method
-// descriptor comes from the descriptor source (protocors.WithFiles, by default
-// protoregistry.GlobalFiles, which generated code fills when its package is
-// imported). [New] walks every service of that source, merges each method's
-// policy from the runtime default (protocors.WithDefaultPolicy,
-// protocors.WithOrigins), the
-// file, service and method options, validates all of them and compiles them
+// descriptor comes from the descriptor source ([protocors.WithFiles], by
+// default protoregistry.GlobalFiles, which generated code fills when its
+// package is imported). [New] walks every service of that source, merges
+// each method's policy from the runtime default
+// ([protocors.WithDefaultPolicy], [protocors.WithOrigins]), the file,
+// service and method options, validates all of them and compiles them
 // once. Requests to paths the table does not hold, and to methods with no
 // policy at any scope or with enabled: false, pass through untouched.
 //
@@ -67,19 +67,7 @@
 // A browser sends some cross-origin POSTs without a preflight. An unsafe
 // request that a browser marks cross-origin, to any procedure of the
 // descriptor source, from an origin the procedure's policy does not allow,
-// gets 403 before the handler (protocors.WithCrossOriginProtection).
-//
-// # Reading the code
-//
-// interceptor.go builds the middleware: [New] (and [Middleware.Reconfigure]) builds a state, swapped in atomically; it runs the shared pipeline of
-// internal/core over every procedure and keeps an entry per path. A request
-// enters at [Middleware.Handler] (handler.go), which looks the path up and
-// hands a preflight to state.preflight and anything else to
-// state.actual; it leaves through core.Engine.Preflight (answered
-// here), a 403 of the protection (judged first, from core.Engine.Grants,
-// so a refusal writes nothing else), or the wrapped handler after
-// core.Engine.Decorate set the headers. mount.go holds [Middleware.Wrap] and
-// [Middleware.CheckService], and [Middleware.Mux] for connect-go v2.
+// gets 403 before the handler ([protocors.WithCrossOriginProtection]).
 //
 // # Placement
 //

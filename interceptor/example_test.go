@@ -2,11 +2,11 @@ package interceptor_test
 
 import (
 	"fmt"
-	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/interceptor"
 	"github.com/protocors/protocors/internal/gen/protocors/test/v1/testv1connect"
 )
@@ -75,4 +75,58 @@ func ExampleMiddleware_Handler() {
 	//   Access-Control-Expose-Headers: X-Trace-Id,Trailer-X-Trace-Id
 	// /protocors.test.v1.PingService/Ping 200
 	//   Access-Control-Allow-Origin: https://app.example.com
+}
+
+// Under a path prefix, put the middleware inside http.StripPrefix: it
+// matches the procedure path the Connect handler sees, so it must see the
+// same one.
+func ExampleMiddleware_Handler_stripPrefix() {
+	mw, err := interceptor.New()
+	if err != nil {
+		panic(err)
+	}
+	path, connectHandler := testv1connect.NewFlavorServiceHandler(flavors{})
+	mux := http.NewServeMux()
+	mux.Handle(path, connectHandler)
+	handler := http.StripPrefix("/api", mw.Handler(mux)) // correct
+
+	fmt.Println(preflightFlavor(handler, "/api/protocors.test.v1.FlavorService/GetFlavor"))
+	// Output:
+	// 204 https://app.example.com
+}
+
+// The placement that bites: with http.StripPrefix inside the middleware,
+// the middleware sees "/api/protocors.test.v1.FlavorService/GetFlavor",
+// which is no procedure. The preflight passes through to the Connect
+// handler, which answers OPTIONS with 405, and the browser gets no CORS
+// headers.
+func ExampleMiddleware_Handler_stripPrefixIncorrect() {
+	mw, err := interceptor.New()
+	if err != nil {
+		panic(err)
+	}
+	path, connectHandler := testv1connect.NewFlavorServiceHandler(flavors{})
+	mux := http.NewServeMux()
+	mux.Handle(path, connectHandler)
+	handler := mw.Handler(http.StripPrefix("/api", mux)) // incorrect
+
+	fmt.Println(preflightFlavor(handler, "/api/protocors.test.v1.FlavorService/GetFlavor"))
+	// Output:
+	// 405 (no Access-Control-Allow-Origin)
+}
+
+// preflightFlavor sends the preflight of a Connect POST from
+// https://app.example.com and returns the status and the granted origin.
+func preflightFlavor(h http.Handler, path string) string {
+	r := httptest.NewRequest(http.MethodOptions, "https://api.example.com"+path, nil)
+	r.Header.Set("Origin", "https://app.example.com")
+	r.Header.Set("Access-Control-Request-Method", "POST")
+	r.Header.Set("Access-Control-Request-Headers", "content-type")
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	origin := w.Header().Get("Access-Control-Allow-Origin")
+	if origin == "" {
+		origin = "(no Access-Control-Allow-Origin)"
+	}
+	return fmt.Sprint(w.Code, " ", origin)
 }

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/protocors/protocors"
+	"github.com/protocors/protocors/internal/cfgerr"
 	"github.com/protocors/protocors/internal/core"
 )
 
@@ -195,7 +196,7 @@ func build(opts []Option) (*state, error) {
 		}
 	}
 	if err := pl.Err(); err != nil {
-		return nil, err
+		return nil, cfgerr.Public(err)
 	}
 	return m, nil
 }

@@ -3,7 +3,6 @@ package interceptor_test
 import (
 	"context"
 	"errors"
-	"github.com/protocors/protocors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -15,6 +14,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/interceptor"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 	"github.com/protocors/protocors/internal/gen/protocors/test/v1/testv1connect"

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-
 	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/interceptor"
 	"github.com/protocors/protocors/internal/gen/protocors/test/v1/testv1connect"
@@ -31,10 +29,10 @@ func TestMetrics(t *testing.T) {
 	const get = testv1connect.FlavorServiceGetFlavorProcedure
 	rpc := "rpc.method=GetFlavor,rpc.service=protocors.test.v1.FlavorService,rpc.system=connect_rpc"
 	for _, report := range []bool{false, true} {
-		reader := sdkmetric.NewManualReader()
+		meters := metricstest.NewProvider()
 		var logs bytes.Buffer
 		mw, err := interceptor.New(
-			protocors.WithMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))),
+			protocors.WithMeterProvider(meters),
 			protocors.WithCrossOriginReportOnly(report),
 			protocors.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		)
@@ -70,7 +68,7 @@ func TestMetrics(t *testing.T) {
 			"protocors.outcome=actual_not_granted," + rpc:                           1,
 			"protocors." + protection + "," + rpc:                                   1,
 		}
-		got := metricstest.Decisions(t, reader)
+		got := metricstest.Decisions(t, meters)
 		if !maps.Equal(got, want) {
 			t.Errorf("report only %t: counts\n%s\nwant\n%s", report, metricstest.Show(got), metricstest.Show(want))
 		}

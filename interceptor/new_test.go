@@ -3,22 +3,20 @@ package interceptor_test
 import (
 	"bytes"
 	"errors"
-	"github.com/protocors/protocors"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/interceptor"
-	"github.com/protocors/protocors/internal/core"
+	"github.com/protocors/protocors/internal/corstest"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 	"github.com/protocors/protocors/internal/gen/protocors/test/v1/testv1connect"
 )
@@ -77,27 +75,7 @@ func badFiles(t *testing.T, unknown bool) *protoregistry.Files {
 			{Name: proto.String("Off"), Options: off, Method: []*descriptorpb.MethodDescriptorProto{m("Call", nil)}},
 		},
 	}
-	return registry(t, fdp)
-}
-
-// registry builds fdp, which may import the options schema, into a
-// registry of its own, as a server loading descriptors at run time does.
-func registry(t *testing.T, fdp *descriptorpb.FileDescriptorProto) *protoregistry.Files {
-	t.Helper()
-	files := new(protoregistry.Files)
-	for _, fd := range []protoreflect.FileDescriptor{descriptorpb.File_google_protobuf_descriptor_proto, corspb.File_protocors_v1_cors_proto} {
-		if err := files.RegisterFile(fd); err != nil {
-			t.Fatal(err)
-		}
-	}
-	fd, err := protodesc.NewFile(fdp, files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := files.RegisterFile(fd); err != nil {
-		t.Fatal(err)
-	}
-	return files
+	return corstest.Files(t, fdp)
 }
 
 // TestNewReportsEveryProblem checks that New validates every policy up
@@ -113,7 +91,11 @@ func TestNewReportsEveryProblem(t *testing.T) {
 		`protocors: bad.v1.NoOrigins.Call: allow_origins: `,
 	}
 	for _, unknown := range []bool{false, true} {
-		t.Run(map[bool]string{false: "typed", true: "unknown fields"}[unknown], func(t *testing.T) {
+		name := "typed"
+		if unknown {
+			name = "unknown fields"
+		}
+		t.Run(name, func(t *testing.T) {
 			_, err := interceptor.New(protocors.WithFiles(badFiles(t, unknown)))
 			if err == nil {
 				t.Fatal("New accepted broken policies")
@@ -137,9 +119,9 @@ func TestNewReportsEveryProblem(t *testing.T) {
 			if strings.Contains(msg, "nope") {
 				t.Errorf("a disabled service's policy was reported:\n%s", msg)
 			}
-			var p *core.Problem
+			var p *protocors.Problem
 			if !errors.As(err, &p) {
-				t.Errorf("errors.As found no *core.Problem in %T", err)
+				t.Errorf("errors.As found no *protocors.Problem in %T", err)
 			}
 		})
 	}
@@ -153,18 +135,6 @@ func pingFiles(t *testing.T) *protoregistry.Files {
 		t.Fatal(err)
 	}
 	return files
-}
-
-func preflight(h http.Handler, path, origin, method, headers string) *httptest.ResponseRecorder {
-	r := httptest.NewRequest(http.MethodOptions, "https://api.example.com"+path, nil)
-	r.Header.Set("Origin", origin)
-	r.Header.Set("Access-Control-Request-Method", method)
-	if headers != "" {
-		r.Header.Set("Access-Control-Request-Headers", headers)
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w
 }
 
 var reached = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -264,7 +234,7 @@ func TestRuntimeOptions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w := preflight(mw.Handler(reached), ping, tt.origin, "POST", "")
+			w := corstest.Record(mw.Handler(reached), corstest.Preflight(ping, tt.origin, "POST"))
 			if w.Code != tt.status {
 				t.Errorf("status %d, want %d", w.Code, tt.status)
 			}
@@ -287,11 +257,11 @@ func TestDefaultPolicyAndOrigins(t *testing.T) {
 			t.Fatal(err)
 		}
 		h := mw.Handler(reached)
-		w := preflight(h, testv1connect.PingServicePingProcedure, appOrigin, "POST", "content-type")
+		w := corstest.Record(h, corstest.Preflight(testv1connect.PingServicePingProcedure, appOrigin, "POST", "content-type"))
 		if w.Code != http.StatusNoContent || w.Header().Get("Access-Control-Allow-Credentials") != "true" || w.Header().Get("Access-Control-Max-Age") != "60" {
 			t.Errorf("order %d: status %d, headers %v", i, w.Code, w.Header())
 		}
-		if w := preflight(h, testv1connect.PingServicePingProcedure, "https://other.example.com", "POST", ""); w.Code != http.StatusForbidden {
+		if w := corstest.Record(h, corstest.Preflight(testv1connect.PingServicePingProcedure, "https://other.example.com", "POST")); w.Code != http.StatusForbidden {
 			t.Errorf("order %d: the default's own origins were kept: status %d", i, w.Code)
 		}
 	}
@@ -320,7 +290,7 @@ func TestOriginsDefaultWithAnnotations(t *testing.T) {
 		{testv1connect.FlavorServiceDeleteFlavorProcedure, appOrigin, http.StatusTeapot},
 	}
 	for _, tt := range tests {
-		if w := preflight(h, tt.path, tt.origin, "POST", ""); w.Code != tt.status {
+		if w := corstest.Record(h, corstest.Preflight(tt.path, tt.origin, "POST")); w.Code != tt.status {
 			t.Errorf("%s from %s: status %d, want %d", tt.path, tt.origin, w.Code, tt.status)
 		}
 	}
@@ -346,7 +316,7 @@ func TestLogger(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			buf.Reset()
-			preflight(h, get, tt.origin, tt.method, tt.headers)
+			corstest.Record(h, corstest.Preflight(get, tt.origin, tt.method, tt.headers))
 			got := buf.String()
 			if tt.want == nil {
 				if got != "" {
@@ -372,7 +342,7 @@ func TestDebug(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := preflight(mw.Handler(reached), testv1connect.FlavorServiceGetFlavorProcedure, appOrigin, "POST", "x-nope")
+		w := corstest.Record(mw.Handler(reached), corstest.Preflight(testv1connect.FlavorServiceGetFlavorProcedure, appOrigin, "POST", "x-nope"))
 		wantStatus, wantACAO := http.StatusForbidden, ""
 		if debug {
 			wantStatus, wantACAO = http.StatusNoContent, appOrigin
@@ -383,7 +353,7 @@ func TestDebug(t *testing.T) {
 		// Several headers, one refused: the debug answer grants the method
 		// and the others, so the console names X-My-Header and not the
 		// first header it checks.
-		w = preflight(mw.Handler(reached), testv1connect.FlavorServiceGetFlavorProcedure, appOrigin, "POST", "connect-protocol-version,content-type,x-my-header")
+		w = corstest.Record(mw.Handler(reached), corstest.Preflight(testv1connect.FlavorServiceGetFlavorProcedure, appOrigin, "POST", "connect-protocol-version,content-type,x-my-header"))
 		wantACAH, wantACAM := "", ""
 		if debug {
 			wantACAH, wantACAM = "connect-protocol-version,content-type", "GET, POST"
@@ -467,7 +437,7 @@ func TestProtocolHeaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := preflight(mw.Handler(reached), testv1connect.FlavorServiceWatchFlavorsProcedure, appOrigin, "POST", strings.ToLower(strings.Join(interceptor.ProtocolHeaders(), ",")))
+	w := corstest.Record(mw.Handler(reached), corstest.Preflight(testv1connect.FlavorServiceWatchFlavorsProcedure, appOrigin, "POST", strings.ToLower(strings.Join(interceptor.ProtocolHeaders(), ","))))
 	if w.Code != http.StatusNoContent {
 		t.Errorf("protocol headers refused: status %d", w.Code)
 	}

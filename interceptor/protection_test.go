@@ -2,13 +2,13 @@ package interceptor_test
 
 import (
 	"bytes"
-	"github.com/protocors/protocors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/interceptor"
 	"github.com/protocors/protocors/internal/gen/protocors/test/v1/testv1connect"
 )

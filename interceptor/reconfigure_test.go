@@ -19,6 +19,7 @@ import (
 	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/interceptor"
+	"github.com/protocors/protocors/internal/corstest"
 )
 
 // setsFiles builds, at run time, file sets/v1/sets.proto with the given
@@ -51,7 +52,7 @@ func setsFiles(t *testing.T, file, a, b, call *corspb.Policy) *protoregistry.Fil
 		MessageType: []*descriptorpb.DescriptorProto{{Name: proto.String("Msg")}},
 		Service:     []*descriptorpb.ServiceDescriptorProto{svc("A", a), svc("B", b)},
 	}
-	return registry(t, fdp)
+	return corstest.Files(t, fdp)
 }
 
 // grants reports whether a preflight from origin to procedure is granted.

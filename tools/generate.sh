@@ -5,6 +5,10 @@
 # from a Go module served by the module proxy (no copies are committed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The plugins run with `go tool -modfile=tools/go.mod`, which the root
+# go.work's workspace mode refuses; tools/ is no workspace module (its
+# dependencies must not move the library's versions).
+export GOWORK=off
 
 # buf, pinned by tools/package-lock.json.
 if [ ! -x tools/node_modules/.bin/buf ]; then

@@ -35,8 +35,3 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261104224025-d1e00e9f33ab // indirect
 	pluginrpc.com/pluginrpc v0.6.0 // indirect
 )
-
-// The plugin lives in its own module so that bufplugin's dependencies (CEL,
-// protocompile, ...) never enter the library's go.mod. Until a tagged
-// release exists, it builds against the library in this repository.
-replace github.com/protocors/protocors => ../..

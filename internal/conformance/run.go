@@ -29,14 +29,17 @@ type Side struct {
 func (s Side) connect() bool { return s.Name == "connect" }
 
 func (s Side) path(kind string) string {
+	connectPath, gatewayPath := ConnectRPC, GatewayRPC
 	switch kind {
 	case "rpc_no_policy":
-		return map[bool]string{true: ConnectNoPolicy, false: GatewayNoPolicy}[s.connect()]
+		connectPath, gatewayPath = ConnectNoPolicy, GatewayNoPolicy
 	case "unknown":
-		return map[bool]string{true: ConnectUnknown, false: GatewayUnknown}[s.connect()]
-	default:
-		return map[bool]string{true: ConnectRPC, false: GatewayRPC}[s.connect()]
+		connectPath, gatewayPath = ConnectUnknown, GatewayUnknown
 	}
+	if s.connect() {
+		return connectPath
+	}
+	return gatewayPath
 }
 
 // connectMethod maps a case's HTTP method to the Connect side, where a
@@ -442,7 +445,10 @@ func browserOutcome(req *http.Request, status int, h http.Header, include bool) 
 	}
 	preflight := req.Method == http.MethodOptions && len(req.Header["Access-Control-Request-Method"]) > 0
 	if !preflight {
-		return map[bool]string{true: "allowed", false: "blocked"}[corsCheck()]
+		if corsCheck() {
+			return "allowed"
+		}
+		return "blocked"
 	}
 	if !corsCheck() || status < 200 || status > 299 {
 		return "blocked"

@@ -5,15 +5,8 @@ import (
 	"testing"
 
 	"github.com/protocors/protocors/internal/core"
+	"github.com/protocors/protocors/internal/corstest"
 )
-
-// discardWriter is a ResponseWriter that hands out a new header map per
-// response, as net/http does, and records nothing else.
-type discardWriter struct{ h http.Header }
-
-func (w *discardWriter) Header() http.Header         { return w.h }
-func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
-func (w *discardWriter) WriteHeader(int)             {}
 
 func BenchmarkEngine(b *testing.B) {
 	p := mustCompile(b, core.Config{
@@ -33,12 +26,12 @@ func BenchmarkEngine(b *testing.B) {
 	b.Run("preflight", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			p.Preflight(&discardWriter{h: make(http.Header)}, &qPreflight, core.Answer{Methods: "POST"})
+			p.Preflight(corstest.NewDiscardWriter(), &qPreflight, core.Answer{Methods: "POST"})
 		}
 	})
 	b.Run("refused_preflight", func(b *testing.B) {
 		b.ReportAllocs()
-		w := &discardWriter{h: make(http.Header)}
+		w := corstest.NewDiscardWriter()
 		for b.Loop() {
 			p.Preflight(w, &qRefusedPreflight, core.Answer{Methods: "POST"})
 		}
@@ -81,16 +74,16 @@ func TestAllocationBudget(t *testing.T) {
 	actual := request(http.MethodGet, "Origin", appOrigin)
 	qPreflight, qRefusedPreflight, qRefusedHeader, qActual := core.ReadRequest(preflight), core.ReadRequest(refusedPreflight), core.ReadRequest(refusedHeader), core.ReadRequest(actual)
 	big := make(http.Header, 16) // big enough that our keys never grow it
-	w := &discardWriter{}
+	w := &corstest.DiscardWriter{}
 	tests := []struct {
 		name string
 		max  float64
 		f    func()
 	}{
-		{"preflight", 1, func() { clear(big); w.h = big; p.Preflight(w, &qPreflight, core.Answer{Methods: "PUT"}) }},
-		{"refused preflight", 0, func() { clear(big); w.h = big; p.Preflight(w, &qRefusedPreflight, core.Answer{Methods: "PUT"}) }},
-		{"refused header", 0, func() { clear(big); w.h = big; p.Preflight(w, &qRefusedHeader, core.Answer{Methods: "PUT"}) }},
-		{"refused method", 0, func() { clear(big); w.h = big; p.Preflight(w, &qPreflight, core.Answer{Methods: ""}) }},
+		{"preflight", 1, func() { clear(big); w.H = big; p.Preflight(w, &qPreflight, core.Answer{Methods: "PUT"}) }},
+		{"refused preflight", 0, func() { clear(big); w.H = big; p.Preflight(w, &qRefusedPreflight, core.Answer{Methods: "PUT"}) }},
+		{"refused header", 0, func() { clear(big); w.H = big; p.Preflight(w, &qRefusedHeader, core.Answer{Methods: "PUT"}) }},
+		{"refused method", 0, func() { clear(big); w.H = big; p.Preflight(w, &qPreflight, core.Answer{Methods: ""}) }},
 		{"actual", 1, func() { clear(big); p.Actual(big, &qActual, "X-Trace-Id") }},
 	}
 	for _, tt := range tests {

@@ -7,45 +7,24 @@ import (
 	"strings"
 )
 
-// Kind says what sort of mistake a [Problem] is, for programs that treat
-// some differently (a lint plugin that leaves missing origins to the
-// deployment, a test that expects one kind).
+// Kind classifies a [Problem]. It is protocors.Kind value for value (the
+// middlewares convert at their boundary, and a test in the root package
+// pairs every constant); each kind is documented there, once.
 type Kind uint8
 
+// The kinds, in protocors.Kind's order.
 const (
-	// KindOrigin: an allow_origins value is not an origin as browsers send
-	// it (path, upper case, default port, userinfo, ...).
 	KindOrigin Kind = iota + 1
-	// KindWildcard: a wildcard origin covers sites nobody controls: its
-	// base is a public suffix, or some host it matches lies under a longer
-	// one.
 	KindWildcard
-	// KindNullOrigin: allow_origins holds "null" without the option that
-	// allows it.
 	KindNullOrigin
-	// KindInsecureOrigin: a plain http:// origin other than loopback with
-	// allow_credentials, without the option that allows it.
 	KindInsecureOrigin
-	// KindCredentials: "*" (origins or headers) with allow_credentials.
 	KindCredentials
-	// KindHeader: an allow_headers or expose_headers value is not a header
-	// name, or cannot be exposed.
 	KindHeader
-	// KindMaxAge: max_age_seconds is above one day.
 	KindMaxAge
-	// KindMissingOrigins: CORS is enabled and no scope, default included,
-	// lists an origin.
 	KindMissingOrigins
-	// KindRoute: a google.api.http rule or a gateway.WithRoute route does
-	// not parse.
 	KindRoute
-	// KindAmbiguousRoute: routes of two services can match the same request
-	// under different policies, and their registration order is unknown.
 	KindAmbiguousRoute
-	// KindOption: a runtime option was given a value that makes no sense.
 	KindOption
-	// KindOriginSet: a policy names an origin set that is not a valid name
-	// or is not bound at run time.
 	KindOriginSet
 )
 
@@ -79,51 +58,54 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
-// Problem is one thing wrong with the configuration, named by the
-// descriptor (or the option) that set the offending value.
+// Problem is one thing wrong with the configuration: protocors.Problem
+// field for field, where the fields are documented. The middlewares
+// convert it at their boundary; the tools (cmd/protocors, the buf plugin)
+// read it directly.
 type Problem struct {
-	// Descriptor is the full name of the descriptor whose option set the
-	// value: a method ("pkg.v1.Svc.Method"), a service, or a file path;
-	// "runtime default" for WithDefaultPolicy and WithOrigins; the option
-	// ("gateway.WithRoute GET /healthz") for other runtime options.
 	Descriptor string
-	// Field is the Policy field, with an index for list elements
-	// ("allow_origins[1]"), or what else holds the value
-	// ("google.api.http").
-	Field string
-	// Value is the offending value, "" when the problem is an absence.
-	Value string
-	// Message says what is wrong and how to fix it.
-	Message string
-	// Kind classifies the problem.
-	Kind Kind
+	Field      string
+	Value      string
+	Message    string
+	Kind       Kind
 }
 
 func (p *Problem) Error() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return ProblemText(p.Descriptor, p.Field, p.Value, p.Message)
+}
+
+// ProblemText is the one line a problem prints as, here and in
+// protocors.Problem: "protocors: descriptor: field "value": message".
+func ProblemText(descriptor, field, value, message string) string {
 	var b strings.Builder
 	b.WriteString("protocors: ")
-	if p.Descriptor != "" {
-		b.WriteString(p.Descriptor)
+	if descriptor != "" {
+		b.WriteString(descriptor)
 		b.WriteString(": ")
 	}
-	b.WriteString(p.Field)
-	if p.Value != "" {
-		fmt.Fprintf(&b, " %q", p.Value)
+	b.WriteString(field)
+	if value != "" {
+		fmt.Fprintf(&b, " %q", value)
 	}
 	b.WriteString(": ")
-	b.WriteString(p.Message)
+	b.WriteString(message)
 	return b.String()
 }
 
-// Error is the error New and Reconfigure return when the configuration
-// has problems: all of them, sorted, each once. errors.As finds it, and
-// each *Problem in it.
+// Error is what [Problems.Err] returns: protocors.Error before the
+// middlewares convert it.
 type Error struct {
 	Problems []*Problem
 }
 
 // Error lists the problems, one a line.
 func (e *Error) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
 	lines := make([]string, len(e.Problems))
 	for i, p := range e.Problems {
 		lines[i] = p.Error()
@@ -133,6 +115,9 @@ func (e *Error) Error() string {
 
 // Unwrap lets errors.As and errors.Is reach each *Problem.
 func (e *Error) Unwrap() []error {
+	if e == nil {
+		return nil
+	}
 	errs := make([]error, len(e.Problems))
 	for i, p := range e.Problems {
 		errs[i] = p

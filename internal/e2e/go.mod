@@ -15,6 +15,7 @@ require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0
 	github.com/protocors/protocors v0.0.0
+	github.com/protocors/protocors/examples v0.0.0
 	golang.org/x/net v0.61.0
 	google.golang.org/protobuf v1.36.12
 )
@@ -47,3 +48,5 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261104224025-d1e00e9f33ab // indirect
 	google.golang.org/grpc v1.85.0 // indirect
 )
+
+replace github.com/protocors/protocors/examples => ../../examples

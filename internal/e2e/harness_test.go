@@ -235,7 +235,7 @@ func startSuite(e *engine) (s *suite, err error) {
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, nil)).With("engine", e.name)
 	}
-	api, err := shop.APIHandler(shop.NewStore(), []string{s.page}, logger, testing.Verbose())
+	api, err := shop.NewAPI(shop.NewStore(), []string{s.page}, nil, logger, testing.Verbose())
 	if err != nil {
 		return nil, err
 	}

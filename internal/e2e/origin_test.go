@@ -90,7 +90,7 @@ func TestCredentials(t *testing.T) {
 // page needs: a stand-in for a login endpoint.
 func startLoginAPI(t *testing.T, s *suite) string {
 	t.Helper()
-	api, err := shop.APIHandler(shop.NewStore(), []string{s.page}, slog.New(slog.DiscardHandler), false)
+	api, err := shop.NewAPI(shop.NewStore(), []string{s.page}, nil, slog.New(slog.DiscardHandler), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 // call.
 func TestPreflightCache(t *testing.T) {
 	inEachEngine(t, func(t *testing.T, s *suite) {
-		api, err := shop.APIHandler(shop.NewStore(), []string{s.page}, slog.New(slog.DiscardHandler), false)
+		api, err := shop.NewAPI(shop.NewStore(), []string{s.page}, nil, slog.New(slog.DiscardHandler), false)
 		if err != nil {
 			t.Fatal(err)
 		}

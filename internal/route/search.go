@@ -216,7 +216,7 @@ func (tb *Table) findOne(p *Path, m int) (id int, res Result) {
 // in one walk of the trie.
 func (tb *Table) findAll(p *Path, ids []int) {
 	var buf [16]bool
-	decided := buf[:0]
+	var decided []bool
 	if len(ids) <= len(buf) {
 		decided = buf[:len(ids)]
 	} else {

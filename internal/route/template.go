@@ -174,8 +174,6 @@ const (
 	termEOF
 )
 
-var errNoMatch = errors.New("unexpected token")
-
 // acceptSym accepts the symbol sym. Like httprule, a "/" token is accepted
 // wherever a symbol is expected (so "/a//b" reads as "/a/*/b" up to the
 // parse error that follows).

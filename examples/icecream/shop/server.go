@@ -160,15 +160,10 @@ func (s *Servers) Shutdown(ctx context.Context) error {
 	return errors.Join(s.api.Shutdown(ctx), s.page.Shutdown(ctx))
 }
 
-// APIHandler is the API: the Connect handlers and the grpc-gateway mux, each
-// behind its protocors middleware, authorizing origins. Its origin sets are
-// bound to no origins; NewAPI binds them.
-func APIHandler(store *Store, origins []string, logger *slog.Logger, debug bool) (http.Handler, error) {
-	return NewAPI(store, origins, nil, logger, debug)
-}
-
-// API is the API handler, whose authorized origins and origin sets can be
-// replaced while it serves (Reconfigure).
+// API is the API: the Connect handlers and the grpc-gateway mux, each
+// behind its protocors middleware, and the metrics at /metrics. Its
+// authorized origins and origin sets can be replaced while it serves
+// (Reconfigure).
 type API struct {
 	http.Handler
 	connectCORS *interceptor.Middleware
@@ -182,8 +177,9 @@ type API struct {
 	sets    map[string][]string
 }
 
-// NewAPI is APIHandler with origin sets: sets binds the sets the proto
-// names (OriginSets) to their members; a set it leaves out is bound to none.
+// NewAPI builds the API, authorizing origins; sets binds the origin sets
+// the proto names (OriginSets) to their members, and a set it leaves out
+// (or every set, with sets nil) is bound to none.
 func NewAPI(store *Store, origins []string, sets map[string][]string, logger *slog.Logger, debug bool) (*API, error) {
 	a := &API{logger: logger, debug: debug, origins: slices.Clone(origins), sets: cloneSets(sets)}
 	// Metrics: OpenTelemetry, exported in the Prometheus text format at

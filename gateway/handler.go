@@ -200,7 +200,12 @@ func (st *state) answerPreflight(w http.ResponseWriter, r *http.Request, q *core
 	if counted == nil {
 		counted = plan.answering
 	}
-	st.gate.Preflighted(r, q, core.Target{Engine: counted.engine, Counts: counted.counts, Name: preflightName{plan.asked, plan.conflict}}, out)
+	var name core.Namer = preflightName{plan.asked}
+	if plan.conflict != nil {
+		// Boxing two pointers allocates: only where another RPC decided.
+		name = conflictName{plan.asked, plan.conflict}
+	}
+	st.gate.Preflighted(r, q, core.Target{Engine: counted.engine, Counts: counted.counts, Name: name}, out)
 	if out.Reason == core.Allowed && plan.answer.Uncacheable {
 		st.logUncacheable(r, q, plan)
 	}
@@ -230,21 +235,25 @@ func (st *state) logUncacheable(r *http.Request, q *core.Request, plan *prefligh
 }
 
 // preflightName names a preflight's route in log lines: the asked route,
-// or none when no route at the path binds the requested method; and the
-// other RPC at the path that caused a refusal, if one did.
-type preflightName struct{ asked, conflict *entry }
+// or none when no route at the path binds the requested method. One
+// pointer, so it is passed as a core.Namer without allocating.
+type preflightName struct{ asked *entry }
 
 func (n preflightName) LogAttrs(r *http.Request) []slog.Attr {
-	var attrs []slog.Attr
 	if n.asked == nil {
-		attrs = []slog.Attr{slog.String("route", ""), slog.String("rpc", ""), slog.String("path", core.LogValue(r.URL.Path))}
-	} else {
-		attrs = n.asked.LogAttrs(r)
+		return []slog.Attr{slog.String("route", ""), slog.String("rpc", ""), slog.String("path", core.LogValue(r.URL.Path))}
 	}
-	if n.conflict != nil {
-		attrs = append(attrs, slog.String("refused_by", n.conflict.name()+" ("+n.conflict.method+" "+n.conflict.template+")"))
-	}
-	return attrs
+	return n.asked.LogAttrs(r)
+}
+
+// conflictName is preflightName for a preflight that another RPC at the
+// path decided (a refused override header, an uncacheable answer): it
+// names that RPC too.
+type conflictName struct{ asked, conflict *entry }
+
+func (n conflictName) LogAttrs(r *http.Request) []slog.Attr {
+	return append(preflightName{n.asked}.LogAttrs(r),
+		slog.String("refused_by", n.conflict.name()+" ("+n.conflict.method+" "+n.conflict.template+")"))
 }
 
 // actual runs a request that is not a preflight through the shared

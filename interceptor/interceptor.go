@@ -160,7 +160,7 @@ func (st *state) covers(mounted map[string]string) error {
 					"pass protocors.WithFiles with a registry that holds it"})
 		}
 	}
-	return ps.Err()
+	return cfgerr.Public(ps.Err())
 }
 
 // build is New without the Middleware.

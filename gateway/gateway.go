@@ -61,6 +61,7 @@ type entry struct {
 	eff      *core.Effective
 
 	engine   *core.Engine // nil: no CORS handling, requests pass through
+	policy   *core.Engine // engine without the Content-Type grant: routes with equal policies share it
 	expose   string       // Access-Control-Expose-Headers
 	siblings []int        // other methods that may share this answer at a path, by index in state.methods
 	allow    []string     // Access-Control-Allow-Methods by sibling subset; see allowMethods
@@ -69,7 +70,7 @@ type entry struct {
 
 // allowMethods is the Access-Control-Allow-Methods value listing e's method
 // and the siblings whose bit is set in verified (bit i: siblings[i]), the
-// methods whose route at the request's path has the same engine.
+// methods whose route at the request's path has the same policy.
 func (e *entry) allowMethods(verified uint) string { return e.allow[verified] }
 
 // attributes are the metric attributes of the route: OpenTelemetry's RPC
@@ -249,7 +250,8 @@ func (st *state) compile(pl *core.Pipeline, entries []*entry) {
 	}
 	for i, e := range entries {
 		if e.eff != nil {
-			e.engine = groups[i].base
+			e.policy = groups[i].base
+			e.engine = e.policy
 			if groupBody[groups[i]] {
 				e.engine = pl.Compile(pl.Config(e.eff, contentType))
 			}
@@ -263,24 +265,27 @@ func (st *state) compile(pl *core.Pipeline, entries []*entry) {
 	st.methods = st.table.Methods()
 
 	// Candidate siblings: other methods with some route under the same
-	// engine. Which of them really share the answer at a path is checked per
-	// request.
-	byEngine := make(map[*core.Engine]map[string]bool)
+	// policy. Which of them really share the answer at a path is checked per
+	// request. The policy, not the engine: the Content-Type grant of a
+	// route with a body is a detail of its answer (DESIGN, grpc-gateway
+	// side), and cache safety for header grants is judged per request by
+	// planPreflight against every route at the path.
+	byPolicy := make(map[*core.Engine]map[string]bool)
 	for _, e := range st.entries {
-		if e.engine == nil {
+		if e.policy == nil {
 			continue
 		}
-		if byEngine[e.engine] == nil {
-			byEngine[e.engine] = make(map[string]bool)
+		if byPolicy[e.policy] == nil {
+			byPolicy[e.policy] = make(map[string]bool)
 		}
-		byEngine[e.engine][e.method] = true
+		byPolicy[e.policy][e.method] = true
 	}
 	for _, e := range st.entries {
 		if e.engine == nil {
 			continue
 		}
 		for j, meth := range st.methods {
-			if meth != e.method && byEngine[e.engine][meth] && len(e.siblings) < maxSiblings {
+			if meth != e.method && byPolicy[e.policy][meth] && len(e.siblings) < maxSiblings {
 				e.siblings = append(e.siblings, j)
 			}
 		}
@@ -369,8 +374,12 @@ func (st *state) ambiguities(pl *core.Pipeline, order map[protoreflect.FullName]
 			return // the order is known
 		case order[protoreflect.FullName(ea.service)] != 0 && order[protoreflect.FullName(eb.service)] != 0:
 			return // declared
-		case ea.engine == eb.engine && ea.expose == eb.expose:
-			return // the same answer whichever runs
+		case ea.policy == eb.policy && ea.expose == eb.expose:
+			// The same policy whichever runs. Policies, not engines: the
+			// Content-Type grant a route gets from a body route of its
+			// template shape is a detail of the answer, not another
+			// policy (DESIGN, "Route ambiguity the middleware cannot see").
+			return
 		}
 		pl.Problem(&core.Problem{
 			Descriptor: ea.rpc,

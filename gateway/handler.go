@@ -111,7 +111,7 @@ func (st *state) planPreflight(r *http.Request, q *core.Request, plan *preflight
 	plan.answering = e
 	var verified uint
 	for i, j := range e.siblings {
-		if o := at.get(j); o != nil && o.engine == e.engine {
+		if o := at.get(j); o != nil && o.policy == e.policy {
 			verified |= 1 << i
 		}
 	}

@@ -366,21 +366,37 @@ func registrationOrder(pl *core.Pipeline, services []protoreflect.ServiceDescrip
 // of each service is called in an order the middleware cannot see. order
 // (WithRegistrationOrder) settles a pair whose services it both names.
 // WithRoute routes are registered after every service, as documented.
+// The route table leaves out the settled pairs before deciding any, so
+// thousands of overlapping routes of one service, or of one policy, cost
+// one pass.
 func (st *state) ambiguities(pl *core.Pipeline, order map[protoreflect.FullName]int) {
-	st.table.Ambiguities(func(_ string, a, b int) {
-		ea, eb := st.entries[a], st.entries[b]
-		switch {
-		case ea.service == "" || eb.service == "" || ea.service == eb.service:
-			return // the order is known
-		case order[protoreflect.FullName(ea.service)] != 0 && order[protoreflect.FullName(eb.service)] != 0:
-			return // declared
-		case ea.policy == eb.policy && ea.expose == eb.expose:
-			// The same policy whichever runs. Policies, not engines: the
-			// Content-Type grant a route gets from a body route of its
-			// template shape is a detail of the answer, not another
-			// policy (DESIGN, "Route ambiguity the middleware cannot see").
-			return
+	type answer struct {
+		policy *core.Engine
+		expose string
+	}
+	groups := map[string]int{"": 0} // WithRoute routes: order known
+	answers := map[answer]int{}
+	owners := make([]route.Owner, len(st.entries))
+	for i, e := range st.entries {
+		g, ok := groups[e.service]
+		if !ok {
+			g = len(groups)
+			groups[e.service] = g
 		}
+		// Policies, not engines: the Content-Type grant a route gets
+		// from a body route of its template shape is a detail of the
+		// answer, not another policy (DESIGN, "Route ambiguity the
+		// middleware cannot see").
+		k := answer{e.policy, e.expose}
+		a, ok := answers[k]
+		if !ok {
+			a = len(answers)
+			answers[k] = a
+		}
+		owners[i] = route.Owner{Group: g, Declared: order[protoreflect.FullName(e.service)] != 0, Answer: a}
+	}
+	st.table.AmbiguitiesAmong(func(id int) route.Owner { return owners[id] }, func(_ string, a, b int) {
+		ea, eb := st.entries[a], st.entries[b]
 		pl.Problem(&core.Problem{
 			Descriptor: ea.rpc,
 			Field:      "google.api.http",

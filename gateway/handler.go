@@ -20,6 +20,7 @@ import (
 //     cross-origin request protection refuses; then the mux runs.
 func (m *Middleware) Handler(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		core.ProbeSaw(r, m)  // protocorstest.Verify only: one atomic load otherwise
 		st := m.state.Load() // one configuration for the whole request
 		q := core.ReadRequest(r)
 		if q.IsPreflight() {

@@ -12,9 +12,9 @@ import (
 
 	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/gateway"
+	"github.com/protocors/protocors/interceptor"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 	"github.com/protocors/protocors/internal/gen/protocors/test/v1/testv1connect"
-	"github.com/protocors/protocors/interceptor"
 	"github.com/protocors/protocors/protocorstest"
 )
 

@@ -109,10 +109,40 @@ func TestAttackRegistrationOrder(t *testing.T) {
 }
 
 // Routes of two services that overlap under the same policy need no
-// declared order: whichever runs, the answer is the same.
+// declared order: whichever runs, the answer is the same. A body route in
+// the shape group of one of them (its Content-Type grant) does not make
+// the policy another.
 func TestAmbiguityNeedsDifferentPolicies(t *testing.T) {
 	pol := &corspb.Policy{AllowOrigins: []string{partnerOrigin}}
-	if _, err := gateway.New(protocors.WithFiles(twoServicesOneFile(t, pol, pol))); err != nil {
-		t.Errorf("same policy: %v", err)
+	other := &corspb.Policy{AllowOrigins: []string{partnerOrigin}, MaxAgeSeconds: proto.Uint32(60)}
+	for _, tt := range []struct {
+		name  string
+		files *protoregistry.Files
+		ok    bool
+	}{
+		{"same policy", twoServicesOneFile(t, pol, pol), true},
+		{"body route in the shape group", specFiles(t, []rpcSpec{
+			{service: "AdminService", name: "AdminGetItem", method: "GET", template: "/v1/items/{id}", policy: pol},
+			{service: "AdminService", name: "AdminPutItem", method: "PUT", template: "/v1/items/{item}", body: true, policy: pol},
+			{service: "PublicService", name: "PublicGet", method: "GET", template: "/v1/{name=**}", policy: pol},
+		}), true},
+		{"body route on the other side", specFiles(t, []rpcSpec{
+			{service: "AdminService", name: "AdminGetItem", method: "GET", template: "/v1/items/{id}", policy: pol},
+			{service: "PublicService", name: "PublicGet", method: "GET", template: "/v1/{name=**}", policy: pol},
+			{service: "PublicService", name: "PublicPost", method: "POST", template: "/v1/{parent=**}", body: true, policy: pol},
+		}), true},
+		{"body route in the shape group, another policy", specFiles(t, []rpcSpec{
+			{service: "AdminService", name: "AdminGetItem", method: "GET", template: "/v1/items/{id}", policy: pol},
+			{service: "AdminService", name: "AdminPutItem", method: "PUT", template: "/v1/items/{id}", body: true, policy: pol},
+			{service: "PublicService", name: "PublicGet", method: "GET", template: "/v1/{name=**}", policy: other},
+		}), false},
+	} {
+		_, err := gateway.New(protocors.WithFiles(tt.files))
+		if tt.ok && err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+		if !tt.ok && (err == nil || !strings.Contains(err.Error(), "PublicGet") || !strings.Contains(err.Error(), "AdminGetItem")) {
+			t.Errorf("%s: New returned %v, want the pair named", tt.name, err)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/protocors/protocors/internal/cfgerr"
 	"github.com/protocors/protocors/internal/core"
@@ -39,13 +40,36 @@ type Middleware struct {
 // state is everything New and Reconfigure compute: immutable once stored,
 // so a request loads it once and sees one configuration throughout.
 type state struct {
-	table      route.Table
+	table      *route.Table
 	entries    []*entry // by table id
 	methods    []string // every method with a route, in answer order
 	mode       route.Mode
 	noFallback bool
 	noOverride bool
 	gate       core.Gate // the actual-request path, shared with the interceptor
+
+	// routes is what the route analysis read, for Reconfigure to tell
+	// whether it can reuse it.
+	routes routeKey
+}
+
+// routeKey is every input of the route analysis (table, Allow-Methods
+// candidates, ambiguities) besides the policies: the services in
+// registration order, the WithRoute routes, and the options that change
+// matching. Reconfigure with an equal key reuses the table and recomputes
+// policies only.
+type routeKey struct {
+	files    *protoregistry.Files
+	services []protoreflect.ServiceDescriptor
+	extra    []string // WithRoute "METHOD template"
+	order    []string
+	mode     int
+	strict   bool
+}
+
+func (k *routeKey) equal(o *routeKey) bool {
+	return k.files == o.files && k.mode == o.mode && k.strict == o.strict &&
+		slices.Equal(k.services, o.services) && slices.Equal(k.extra, o.extra) && slices.Equal(k.order, o.order)
 }
 
 // entry is one (method, path template) binding: what New read for it and
@@ -54,12 +78,16 @@ type entry struct {
 	method   string
 	template string
 	tmpl     *route.Template
-	service  string // the RPC's service; "" for WithRoute routes
-	rpc      string // the RPC's full name; "" for WithRoute routes
-	body     bool   // the route has a request body
+	service  string                        // the RPC's service; "" for WithRoute routes
+	rpc      string                        // the RPC's full name; "" for WithRoute routes
+	body     bool                          // the route has a request body
+	shape    string                        // tmpl.Shape()
+	md       protoreflect.MethodDescriptor // nil for WithRoute routes
+	extra    int                           // index in WithRoute routes; -1 for RPCs
 	eff      *core.Effective
 
 	engine   *core.Engine // nil: no CORS handling, requests pass through
+	policy   *core.Engine // engine without the Content-Type grant: routes with equal policies share it
 	expose   string       // Access-Control-Expose-Headers
 	siblings []int        // other methods that may share this answer at a path, by index in state.methods
 	allow    []string     // Access-Control-Allow-Methods by sibling subset; see allowMethods
@@ -68,7 +96,7 @@ type entry struct {
 
 // allowMethods is the Access-Control-Allow-Methods value listing e's method
 // and the siblings whose bit is set in verified (bit i: siblings[i]), the
-// methods whose route at the request's path has the same engine.
+// methods whose route at the request's path has the same policy.
 func (e *entry) allowMethods(verified uint) string { return e.allow[verified] }
 
 // attributes are the metric attributes of the route: OpenTelemetry's RPC
@@ -102,7 +130,7 @@ func (e *entry) name() string {
 // *protocors.Error naming every problem found, by descriptor full name,
 // field and value.
 func New(opts ...Option) (*Middleware, error) {
-	st, err := build(opts)
+	st, err := build(opts, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -117,8 +145,14 @@ func New(opts ...Option) (*Middleware, error) {
 // or the new one, never a mix. On error nothing changes and the error is
 // New's. Options are not merged with the previous ones: pass them all, as
 // to New.
+//
+// When the descriptor source (the same registry, with the same services),
+// the WithRoute routes and the matching options are those of the current
+// configuration, the route table and its analysis are reused and only the
+// policies are read, validated and compiled again: an origin reload costs
+// what its policies cost.
 func (m *Middleware) Reconfigure(opts ...Option) error {
-	st, err := build(opts)
+	st, err := build(opts, m.state.Load())
 	if err != nil {
 		return err
 	}
@@ -126,8 +160,10 @@ func (m *Middleware) Reconfigure(opts ...Option) error {
 	return nil
 }
 
-// build is New without the Middleware.
-func build(opts []Option) (*state, error) {
+// build is New without the Middleware. prev, when not nil, is the current
+// configuration, whose route analysis build reuses if its inputs did not
+// change.
+func build(opts []Option, prev *state) (*state, error) {
 	s := core.NewSettings()
 	s.Gateway.Mode = int(runtime.UnescapingModeDefault)
 	s = core.Apply(opts, s)
@@ -145,6 +181,65 @@ func build(opts []Option) (*state, error) {
 	slices.SortStableFunc(services, func(a, b protoreflect.ServiceDescriptor) int {
 		return order[a.FullName()] - order[b.FullName()]
 	})
+	key := routeKey{files: s.Files, services: services, order: g.Order, mode: g.Mode, strict: g.StrictWildcard}
+	for _, x := range g.Routes {
+		key.extra = append(key.extra, x.Method+" "+x.Template)
+	}
+	if prev == nil || !prev.routes.equal(&key) {
+		prev = nil
+	}
+
+	var entries []*entry
+	if prev != nil {
+		// Same routes: read and validate their policies again, keep the
+		// rest.
+		entries = make([]*entry, len(prev.entries))
+		for i, old := range prev.entries {
+			e := &entry{method: old.method, template: old.template, tmpl: old.tmpl, service: old.service, rpc: old.rpc,
+				body: old.body, shape: old.shape, md: old.md, extra: old.extra}
+			if e.md != nil {
+				if eff, ok := pl.Method(e.md); ok {
+					e.eff = eff
+				}
+			} else if eff, ok := pl.Route(e.name(), g.Routes[e.extra].Policy); ok {
+				e.eff = eff
+			}
+			entries[i] = e
+		}
+	} else {
+		entries = readEntries(pl, services, g.Routes)
+		if len(entries) == 0 && len(g.Routes) == 0 && s.Files != nil {
+			pl.Problem(&core.Problem{Field: "google.api.http", Kind: core.KindRoute,
+				Message: "no RPC in the descriptor source has a google.api.http rule, so the middleware has no route to serve and every request would reach the mux untouched: " +
+					"import the Go package generated for your .proto files (its init registers the descriptors, with their http rules, in protoregistry.GlobalFiles), " +
+					"or pass the registry that holds them with protocors.WithFiles; for routes registered with HandlePath, use gateway.WithRoute"})
+		}
+	}
+
+	st := &state{
+		mode:       route.Mode(g.Mode),
+		noFallback: g.NoFallback,
+		noOverride: g.NoOverride,
+		gate:       core.NewGate(&s, g.NoOverride || g.NoFallback),
+		routes:     key,
+	}
+	if metrics := pl.Metrics(); metrics != nil {
+		for _, e := range entries {
+			e.counts = metrics.Route(e.attributes()...)
+		}
+	}
+	if st.compile(pl, entries, prev) {
+		st.ambiguities(pl, order)
+	}
+	if err := pl.Err(); err != nil {
+		return nil, cfgerr.Public(err)
+	}
+	return st, nil
+}
+
+// readEntries reads the routes of every RPC of services, in order, and
+// those of WithRoute after them, with their policies.
+func readEntries(pl *core.Pipeline, services []protoreflect.ServiceDescriptor, extra []core.ExtraRoute) []*entry {
 	var entries []*entry
 	for _, sd := range services {
 		methods := sd.Methods()
@@ -165,39 +260,18 @@ func build(opts []Option) (*state, error) {
 					pl.Problem(&core.Problem{Descriptor: rpc, Field: "google.api.http", Value: r.Path, Message: err.Error(), Kind: core.KindRoute})
 					continue
 				}
-				entries = append(entries, &entry{method: r.Method, template: r.Path, tmpl: t, service: string(sd.FullName()), rpc: rpc, body: r.Body != "", eff: eff})
+				entries = append(entries, &entry{method: r.Method, template: r.Path, tmpl: t, shape: t.Shape(), service: string(sd.FullName()),
+					rpc: rpc, body: r.Body != "", md: md, extra: -1, eff: eff})
 			}
 		}
 	}
-	if len(entries) == 0 && len(g.Routes) == 0 && s.Files != nil {
-		pl.Problem(&core.Problem{Field: "google.api.http", Kind: core.KindRoute,
-			Message: "no RPC in the descriptor source has a google.api.http rule, so the middleware has no route to serve and every request would reach the mux untouched: " +
-				"import the Go package generated for your .proto files (its init registers the descriptors, with their http rules, in protoregistry.GlobalFiles), " +
-				"or pass the registry that holds them with protocors.WithFiles; for routes registered with HandlePath, use gateway.WithRoute"})
-	}
-	for _, x := range g.Routes {
+	for i, x := range extra {
 		if e := extraEntry(pl, x); e != nil {
+			e.extra = i
 			entries = append(entries, e)
 		}
 	}
-
-	st := &state{
-		mode:       route.Mode(g.Mode),
-		noFallback: g.NoFallback,
-		noOverride: g.NoOverride,
-		gate:       core.NewGate(&s, g.NoOverride || g.NoFallback),
-	}
-	st.table.StrictDeepWildcard = g.StrictWildcard
-	metrics := pl.Metrics()
-	for _, e := range entries {
-		e.counts = metrics.Route(e.attributes()...)
-	}
-	st.compile(pl, entries)
-	st.ambiguities(pl, order)
-	if err := pl.Err(); err != nil {
-		return nil, cfgerr.Public(err)
-	}
-	return st, nil
+	return entries
 }
 
 // extraEntry checks a WithRoute route and merges its policy over the
@@ -213,7 +287,7 @@ func extraEntry(pl *core.Pipeline, x core.ExtraRoute) *entry {
 		pl.Problem(&core.Problem{Descriptor: e.name(), Field: "path template", Value: x.Template, Message: err.Error(), Kind: core.KindRoute})
 		return nil
 	}
-	e.tmpl = t
+	e.tmpl, e.shape = t, t.Shape()
 	switch x.Method {
 	case http.MethodGet, http.MethodHead, http.MethodDelete:
 	default:
@@ -226,8 +300,13 @@ func extraEntry(pl *core.Pipeline, x core.ExtraRoute) *entry {
 }
 
 // compile turns entries into the route table, sharing engines, and
-// precomputes each route's Allow-Methods values.
-func (st *state) compile(pl *core.Pipeline, entries []*entry) {
+// precomputes each route's Allow-Methods values. With prev (the same
+// routes, in the same order), it reuses prev's table, and its
+// Allow-Methods values where the routes share policies and engines as
+// they did in prev. It reports whether the ambiguities must be looked for
+// again: not when prev's routes were found unambiguous under the same
+// partition of routes by answer.
+func (st *state) compile(pl *core.Pipeline, entries []*entry, prev *state) (analyse bool) {
 	// Content-Type is allowed on routes with a body, and on the other routes
 	// of the same path template under the same policy: browsers cache header
 	// grants per URL, not per method, and it lets one preflight answer serve
@@ -242,43 +321,60 @@ func (st *state) compile(pl *core.Pipeline, entries []*entry) {
 		if e.eff == nil {
 			continue
 		}
-		groups[i] = group{e.tmpl.Shape(), pl.Compile(pl.Config(e.eff, nil))}
+		groups[i] = group{e.shape, pl.Compile(pl.Config(e.eff, nil))}
 		groupBody[groups[i]] = groupBody[groups[i]] || e.body
 	}
 	for i, e := range entries {
 		if e.eff != nil {
-			e.engine = groups[i].base
+			e.policy = groups[i].base
+			e.engine = e.policy
 			if groupBody[groups[i]] {
 				e.engine = pl.Compile(pl.Config(e.eff, contentType))
 			}
 			e.expose = exposeValue(e.eff.Policy.ExposeHeaders)
 		}
-		st.table.Add(e.method, e.tmpl, len(st.entries))
-		st.entries = append(st.entries, e)
 	}
-	st.table.Rank = methodRank
-	st.table.Freeze()
-	st.methods = st.table.Methods()
+	st.entries = entries
+	if prev != nil {
+		st.table, st.methods = prev.table, prev.methods
+		if samePartition(prev.entries, entries) {
+			for i, e := range entries {
+				e.siblings, e.allow = prev.entries[i].siblings, prev.entries[i].allow
+			}
+			return false
+		}
+	} else {
+		st.table = &route.Table{StrictDeepWildcard: st.routes.strict}
+		for i, e := range entries {
+			st.table.Add(e.method, e.tmpl, i)
+		}
+		st.table.Rank = methodRank
+		st.table.Freeze()
+		st.methods = st.table.Methods()
+	}
 
 	// Candidate siblings: other methods with some route under the same
-	// engine. Which of them really share the answer at a path is checked per
-	// request.
-	byEngine := make(map[*core.Engine]map[string]bool)
+	// policy. Which of them really share the answer at a path is checked per
+	// request. The policy, not the engine: the Content-Type grant of a
+	// route with a body is a detail of its answer (DESIGN, grpc-gateway
+	// side), and cache safety for header grants is judged per request by
+	// planPreflight against every route at the path.
+	byPolicy := make(map[*core.Engine]map[string]bool)
 	for _, e := range st.entries {
-		if e.engine == nil {
+		if e.policy == nil {
 			continue
 		}
-		if byEngine[e.engine] == nil {
-			byEngine[e.engine] = make(map[string]bool)
+		if byPolicy[e.policy] == nil {
+			byPolicy[e.policy] = make(map[string]bool)
 		}
-		byEngine[e.engine][e.method] = true
+		byPolicy[e.policy][e.method] = true
 	}
 	for _, e := range st.entries {
 		if e.engine == nil {
 			continue
 		}
 		for j, meth := range st.methods {
-			if meth != e.method && byEngine[e.engine][meth] && len(e.siblings) < maxSiblings {
+			if meth != e.method && byPolicy[e.policy][meth] && len(e.siblings) < maxSiblings {
 				e.siblings = append(e.siblings, j)
 			}
 		}
@@ -293,6 +389,42 @@ func (st *state) compile(pl *core.Pipeline, entries []*entry) {
 			e.allow[mask] = strings.Join(list, ", ")
 		}
 	}
+	return true
+}
+
+// samePartition reports whether the routes of a and b (the same routes)
+// share policies, engines and exposed headers alike: route i and route j
+// have the same policy in a exactly when they do in b, and so on. Then
+// what New derived from which routes share an answer (Allow-Methods
+// candidates, ambiguities) holds for b as it did for a.
+func samePartition(a, b []*entry) bool {
+	policies := make(map[*core.Engine]*core.Engine)
+	back := make(map[*core.Engine]*core.Engine)
+	same := func(x, y *core.Engine) bool {
+		if (x == nil) != (y == nil) {
+			return false
+		}
+		if x == nil {
+			return true
+		}
+		if px, ok := policies[x]; ok {
+			return px == y
+		}
+		if _, ok := back[y]; ok {
+			return false
+		}
+		policies[x], back[y] = y, x
+		return true
+	}
+	for i := range a {
+		// Policies and engines are interned per pipeline, so an engine
+		// never equals a policy of another route unless their answers are
+		// equal: one map serves both.
+		if a[i].expose != b[i].expose || !same(a[i].policy, b[i].policy) || !same(a[i].engine, b[i].engine) {
+			return false
+		}
+	}
+	return true
 }
 
 // methodRank orders methods in Allow-Methods values.
@@ -359,17 +491,37 @@ func registrationOrder(pl *core.Pipeline, services []protoreflect.ServiceDescrip
 // of each service is called in an order the middleware cannot see. order
 // (WithRegistrationOrder) settles a pair whose services it both names.
 // WithRoute routes are registered after every service, as documented.
+// The route table leaves out the settled pairs before deciding any, so
+// thousands of overlapping routes of one service, or of one policy, cost
+// one pass.
 func (st *state) ambiguities(pl *core.Pipeline, order map[protoreflect.FullName]int) {
-	st.table.Ambiguities(func(_ string, a, b int) {
-		ea, eb := st.entries[a], st.entries[b]
-		switch {
-		case ea.service == "" || eb.service == "" || ea.service == eb.service:
-			return // the order is known
-		case order[protoreflect.FullName(ea.service)] != 0 && order[protoreflect.FullName(eb.service)] != 0:
-			return // declared
-		case ea.engine == eb.engine && ea.expose == eb.expose:
-			return // the same answer whichever runs
+	type answer struct {
+		policy *core.Engine
+		expose string
+	}
+	groups := map[string]int{"": 0} // WithRoute routes: order known
+	answers := map[answer]int{}
+	owners := make([]route.Owner, len(st.entries))
+	for i, e := range st.entries {
+		g, ok := groups[e.service]
+		if !ok {
+			g = len(groups)
+			groups[e.service] = g
 		}
+		// Policies, not engines: the Content-Type grant a route gets
+		// from a body route of its template shape is a detail of the
+		// answer, not another policy (DESIGN, "Route ambiguity the
+		// middleware cannot see").
+		k := answer{e.policy, e.expose}
+		a, ok := answers[k]
+		if !ok {
+			a = len(answers)
+			answers[k] = a
+		}
+		owners[i] = route.Owner{Group: g, Declared: order[protoreflect.FullName(e.service)] != 0, Answer: a}
+	}
+	st.table.AmbiguitiesAmong(func(id int) route.Owner { return owners[id] }, func(_ string, a, b int) {
+		ea, eb := st.entries[a], st.entries[b]
 		pl.Problem(&core.Problem{
 			Descriptor: ea.rpc,
 			Field:      "google.api.http",

@@ -17,6 +17,7 @@ import (
 // runs.
 func (m *Middleware) Handler(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		core.ProbeSaw(r, m)  // protocorstest.Verify only: one atomic load otherwise
 		st := m.state.Load() // one configuration for the whole request
 		q := core.ReadRequest(r)
 		if q.IsPreflight() {
@@ -111,7 +112,7 @@ func (st *state) planPreflight(r *http.Request, q *core.Request, plan *preflight
 	plan.answering = e
 	var verified uint
 	for i, j := range e.siblings {
-		if o := at.get(j); o != nil && o.engine == e.engine {
+		if o := at.get(j); o != nil && o.policy == e.policy {
 			verified |= 1 << i
 		}
 	}

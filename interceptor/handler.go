@@ -21,6 +21,7 @@ const grpcContentTypePrefix = "application/grpc"
 // all other requests reach next untouched.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		core.ProbeSaw(r, m)  // protocorstest.Verify only: one atomic load otherwise
 		st := m.state.Load() // one configuration for the whole request
 		e := st.entries[r.URL.Path]
 		if e == nil {

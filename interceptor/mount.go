@@ -37,10 +37,16 @@ func (m *Middleware) CheckService(path string) error {
 	st := m.state.Load()
 	name := strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/")
 	if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") || name == "" || !protoreflect.FullName(name).IsValid() {
+		if restPrefix(path, name) {
+			return fmt.Errorf("protocors: interceptor Wrap(%q): %s", path, restPrefixHint)
+		}
 		return fmt.Errorf("protocors: interceptor Wrap(%q): not a Connect service path: want \"/pkg.Service/\" as returned by the generated New...ServiceHandler", path)
 	}
 	d, err := st.files.FindDescriptorByName(protoreflect.FullName(name))
 	if err != nil {
+		if restPrefix(path, name) {
+			return fmt.Errorf("protocors: interceptor Wrap(%q): %s", path, restPrefixHint)
+		}
 		return fmt.Errorf("protocors: interceptor Wrap(%q): service %s is not in the descriptor source, so its CORS policies cannot be read: import the Go package generated for its .proto file (its init registers the descriptor in protoregistry.GlobalFiles), or pass the registry that holds it with protocors.WithFiles", path, name)
 	}
 	if _, ok := d.(protoreflect.ServiceDescriptor); !ok {
@@ -50,6 +56,21 @@ func (m *Middleware) CheckService(path string) error {
 		return fmt.Errorf("protocors: interceptor Wrap(%q): service %s was registered in the descriptor source after interceptor.New read it, so its CORS policies were not read: call interceptor.New after every generated package is initialized and every file is registered", path, name)
 	}
 	return nil
+}
+
+// restPrefixHint names the likely cause when Wrap gets a path that is no
+// service's: a REST prefix, such as a grpc-gateway mux's, given to the
+// Connect middleware.
+const restPrefixHint = "a REST path prefix, not a Connect service path (\"/pkg.Service/\"): the Connect middleware reads Connect procedures, " +
+	"so it cannot serve a grpc-gateway (or other google.api.http) mux's routes; put that mux behind the gateway middleware instead: " +
+	"mux.Handle(\"/v1/\", gatewayCORS.Handler(gwmux)) with gatewayCORS from gateway.New"
+
+// restPrefix reports whether path, given to Wrap, looks like a REST prefix
+// ("/v1/", "/api/v1/") rather than a service path: a service's full name
+// has a package, so a dot, and no slash; name is path without its outer
+// slashes.
+func restPrefix(path, name string) bool {
+	return strings.HasPrefix(path, "/") && name != "" && !strings.Contains(name, ".")
 }
 
 // Mux is what [Middleware.Mux] takes and returns: anything procedures can

@@ -13,7 +13,22 @@ import (
 	"time"
 
 	"github.com/protocors/protocors/examples/icecream/shop"
+	"github.com/protocors/protocors/protocorstest"
 )
+
+// TestWiring: both middlewares of the example's API are mounted in front
+// of every RPC they know (protocorstest.Verify probes the API as mounted).
+func TestWiring(t *testing.T) {
+	api, err := shop.NewAPI(shop.NewStore(), []string{"https://shop.example"},
+		map[string][]string{shop.SetFactory: {"https://factory.example"}}, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connectCORS, gatewayCORS := api.Middlewares()
+	if err := protocorstest.Verify(api, connectCORS, gatewayCORS); err != nil {
+		t.Error(err)
+	}
+}
 
 func TestParseConfig(t *testing.T) {
 	tests := []struct {

@@ -47,7 +47,12 @@ func ReadExtension[T proto.Message](options proto.Message, xt protoreflect.Exten
 	if found {
 		return out
 	}
-	// Unknown fields: reparse with a resolver that knows xt.
+	// Unknown fields: reparse with a resolver that knows xt. Without any,
+	// the extension is absent (most methods of a large API: skip the
+	// reparse, which is most of what reading a registry costs).
+	if len(options.ProtoReflect().GetUnknown()) == 0 {
+		return zero
+	}
 	b, err := proto.MarshalOptions{AllowPartial: true}.Marshal(options)
 	if err != nil || len(b) == 0 {
 		return zero

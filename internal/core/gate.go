@@ -35,6 +35,9 @@ func NewGate(s *Settings, overrideOff bool) Gate {
 	return Gate{protection: s.Protection(), logger: s.Logger, overrideOff: overrideOff, unknown: s.ProtectUnknown}
 }
 
+// Protection returns the cross-origin request protection's mode.
+func (g *Gate) Protection() Protection { return g.protection }
+
 // Logger returns the configured logger, nil for none.
 func (g *Gate) Logger() *slog.Logger { return g.logger }
 

@@ -22,6 +22,16 @@ type Pipeline struct {
 	interner Interner
 	problems Problems
 	metrics  *Metrics
+
+	// credSets holds, per bound origin set, only the members that cannot
+	// go with credentials; nil until a credentialed policy names a set.
+	credSets map[string][]string
+	// expanded holds the effective origins of each distinct
+	// (allow_origins, allow_origin_sets) pair that names a set, by
+	// content; expandedByID the same by the slices' identity, which RPCs
+	// inheriting one scope's lists share.
+	expanded     map[string][]string
+	expandedByID map[[2]listID][]string
 }
 
 // NewPipeline starts a pipeline over the settings s. The options' own
@@ -73,17 +83,81 @@ func (p *Pipeline) check(e *Effective) (*Effective, bool) {
 	if !e.Enabled {
 		return e, false
 	}
-	ps := Validate(e, p.settings.OriginOptions)
+	opts := p.settings.OriginOptions
+	if opts.Sets != nil && len(e.Policy.AllowOriginSets) > 0 && e.Policy.GetAllowCredentials() {
+		// Validate checks each member of a named set against credentials,
+		// per RPC: give it only the members that fail, found once, so a
+		// thousand RPCs naming a set of thousands cost one pass over it.
+		// The members were validated on their own where they were bound.
+		opts.Sets = p.credentialSets()
+	}
+	ps := Validate(e, opts)
 	p.problems = append(p.problems, ps...)
 	return e, len(ps) == 0
+}
+
+// credentialSets returns the bound sets, each with only its members that
+// parse and cannot go with credentials (an empty list for a set whose
+// members all can), computed once per pipeline.
+func (p *Pipeline) credentialSets() map[string][]string {
+	if p.credSets != nil {
+		return p.credSets
+	}
+	opts := p.settings.OriginOptions
+	p.credSets = make(map[string][]string, len(opts.Sets))
+	for name, members := range opts.Sets {
+		bad := []string{}
+		for _, o := range members {
+			if op, err := ParseOrigin(o, opts); err == nil && op.checkCredentials(opts) != nil {
+				bad = append(bad, o)
+			}
+		}
+		p.credSets[name] = bad
+	}
+	return p.credSets
 }
 
 // Config is the configuration of a valid effective policy with the
 // protocol's own request headers always allowed.
 func (p *Pipeline) Config(e *Effective, protocolHeaders []string) Config {
+	if pol := e.Policy; len(pol.AllowOriginSets) > 0 {
+		// Expand the sets once per distinct naming, and hand every RPC
+		// that names them the same slice, so the Interner finds their
+		// engine by identity instead of sorting the members again.
+		e = &Effective{Method: e.Method, Enabled: e.Enabled, Sources: e.Sources, Names: e.Names, Policy: &corspb.Policy{
+			Enabled:          pol.Enabled,
+			AllowOrigins:     p.origins(pol),
+			AllowHeaders:     pol.AllowHeaders,
+			ExposeHeaders:    pol.ExposeHeaders,
+			AllowCredentials: pol.AllowCredentials,
+			MaxAgeSeconds:    pol.MaxAgeSeconds,
+		}}
+	}
 	c := ConfigOf(e, p.settings.OriginOptions, protocolHeaders)
 	c.Debug = p.settings.Debug
 	return c
+}
+
+// origins returns the effective origins of pol, which names a set: its
+// allow_origins and the members of its sets, as Origins lists them,
+// computed once per distinct (allow_origins, allow_origin_sets).
+func (p *Pipeline) origins(pol *corspb.Policy) []string {
+	if p.expanded == nil {
+		p.expanded = make(map[string][]string)
+		p.expandedByID = make(map[[2]listID][]string)
+	}
+	id := [2]listID{idOf(pol.AllowOrigins), idOf(pol.AllowOriginSets)}
+	if out, ok := p.expandedByID[id]; ok {
+		return out
+	}
+	k := strings.Join(pol.AllowOrigins, "\n") + "\x00" + strings.Join(pol.AllowOriginSets, "\n")
+	out, ok := p.expanded[k]
+	if !ok {
+		out = Origins(pol, p.settings.OriginOptions)
+		p.expanded[k] = out
+	}
+	p.expandedByID[id] = out
+	return out
 }
 
 // Compile returns the Engine for c, shared with every equal Config compiled

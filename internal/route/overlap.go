@@ -252,13 +252,47 @@ func overlap(a, b *Template, strict bool) bool {
 //
 // It reads the table without changing it, so call it before or after
 // Freeze (after Freeze, alongside Lookup too).
-func (tb *Table) Ambiguities(fn func(method string, a, b int)) {
+func (tb *Table) Ambiguities(fn func(method string, a, b int)) { tb.AmbiguitiesAmong(nil, fn) }
+
+// Owner says what the caller knows of a pattern's registration, so that
+// [Table.AmbiguitiesAmong] can leave out, before deciding them, the pairs
+// whose order or answer does not matter.
+type Owner struct {
+	// Group: patterns of one group are registered in an order the caller
+	// knows (one service's generated Register function). 0 is a pattern
+	// whose order against every other is known (registered last).
+	Group int
+	// Declared: the order of two groups that are both declared is known.
+	Declared bool
+	// Answer: two patterns with the same answer give the same result
+	// whichever the mux runs.
+	Answer int
+}
+
+// known reports whether the order of two patterns does not matter.
+func known(x, y Owner) bool {
+	return x.Group == 0 || y.Group == 0 || x.Group == y.Group || x.Declared && y.Declared || x.Answer == y.Answer
+}
+
+// AmbiguitiesAmong is Ambiguities for the pairs whose order matters:
+// owner (nil for none) tells, by id, what is known of each pattern, and a
+// pair that [Owner] settles is neither decided nor reported. A method
+// whose patterns all share a group, an answer, or a known order costs
+// one pass over its patterns, however many of them overlap.
+func (tb *Table) AmbiguitiesAmong(owner func(id int) Owner, fn func(method string, a, b int)) {
 	var pairs []ambiguity
 	for m, root := range tb.methods {
-		if tb.fewAmbiguities(m, root, &pairs) {
+		var pf *pairFilter
+		if owner != nil {
+			pf = &pairFilter{own: make(map[int]Owner)}
+			if root = pf.live(root, owner); root == nil {
+				continue
+			}
+		}
+		if tb.fewAmbiguities(m, root, pf, &pairs) {
 			continue
 		}
-		pairs = tb.indexedAmbiguities(m, root, pairs)
+		pairs = tb.indexedAmbiguities(m, root, pf, pairs)
 	}
 	slices.SortFunc(pairs, func(x, y ambiguity) int {
 		return cmp.Or(cmp.Compare(x.method, y.method), cmp.Compare(x.b.prio, y.b.prio), cmp.Compare(x.a.prio, y.a.prio))
@@ -271,6 +305,62 @@ func (tb *Table) Ambiguities(fn func(method string, a, b int)) {
 	}
 }
 
+// pairFilter leaves out the pairs of patterns whose order is known; a nil
+// *pairFilter leaves out none.
+type pairFilter struct {
+	own map[int]Owner // by prio
+}
+
+// skip reports whether the pair e, f is settled by its owners.
+func (pf *pairFilter) skip(e, f entry) bool {
+	return pf != nil && known(pf.own[e.prio], pf.own[f.prio])
+}
+
+// live returns a copy of one method's trie holding only the patterns that
+// can be in a pair whose order matters, nil when there is no such pair:
+// patterns of group 0 are dropped, and a method whose other patterns share
+// one group or one answer, or all have a declared order, has none.
+func (pf *pairFilter) live(root *node, owner func(id int) Owner) *node {
+	var first Owner
+	n, groups, answers, declared := 0, false, false, true
+	var keep func(*node) *node
+	keep = func(x *node) *node {
+		c := &node{}
+		for _, e := range x.entries {
+			o := owner(e.id)
+			if o.Group == 0 {
+				continue
+			}
+			if n == 0 {
+				first = o
+			}
+			n++
+			groups = groups || o.Group != first.Group
+			answers = answers || o.Answer != first.Answer
+			declared = declared && o.Declared
+			pf.own[e.prio] = o
+			c.entries = append(c.entries, e)
+		}
+		for k, ch := range x.children {
+			if kc := keep(ch); kc != nil {
+				if c.children == nil {
+					c.children = make(map[string]*node)
+				}
+				c.children[k] = kc
+			}
+		}
+		if len(c.entries) == 0 && c.children == nil {
+			return nil
+		}
+		return c
+	}
+	live := keep(root)
+	if !groups || !answers || declared {
+		return nil
+	}
+	return live
+}
+
 // fewAmbiguities compares, in the table's own trie, each pattern with the
 // patterns at its node and its ancestors: patterns on different branches
 // differ in a leading literal, which no path can match for both (Add keeps
@@ -278,12 +368,12 @@ func (tb *Table) Ambiguities(fn func(method string, a, b int)) {
 // found, once that takes more than a few comparisons per pattern, as when
 // most patterns share one node ("/v1/{name=projects/*/...}"); the index
 // then looks deeper.
-func (tb *Table) fewAmbiguities(method string, root *node, pairs *[]ambiguity) bool {
+func (tb *Table) fewAmbiguities(method string, root *node, pf *pairFilter, pairs *[]ambiguity) bool {
 	budget := 16*tb.n + 1024
 	start := len(*pairs)
 	var anc [][]entry
 	check := func(e, f entry) {
-		if overlap(e.t, f.t, tb.StrictDeepWildcard) {
+		if !pf.skip(e, f) && overlap(e.t, f.t, tb.StrictDeepWildcard) {
 			if e.prio > f.prio {
 				e, f = f, e
 			}
@@ -331,8 +421,8 @@ func (tb *Table) fewAmbiguities(method string, root *node, pairs *[]ambiguity) b
 
 // indexedAmbiguities appends the overlapping pairs of one method's
 // patterns, found with an index.
-func (tb *Table) indexedAmbiguities(method string, root *node, pairs []ambiguity) []ambiguity {
-	ix := &index{method: method, strict: tb.StrictDeepWildcard, root: &anode{}, pairs: pairs}
+func (tb *Table) indexedAmbiguities(method string, root *node, pf *pairFilter, pairs []ambiguity) []ambiguity {
+	ix := &index{method: method, strict: tb.StrictDeepWildcard, root: &anode{}, pairs: pairs, pf: pf}
 	var add func(n *node)
 	add = func(n *node) {
 		for _, e := range n.entries {
@@ -370,6 +460,7 @@ type index struct {
 	strict bool
 	root   *anode
 	pairs  []ambiguity
+	pf     *pairFilter
 }
 
 type anode struct {
@@ -377,23 +468,33 @@ type anode struct {
 	star        *anode
 	ends, deeps []entry
 	byLast      *buckets // ends by last constraint, when there are many
+	deepByLast  *buckets // deeps by last constraint, when there are many
 }
 
-// buckets groups ends by what they require of the last component.
+// buckets groups patterns by what they require of the last component.
 type buckets struct {
 	any    []entry            // cAny
 	exact  map[string][]entry // cExact, by the component
 	suffix map[string][]entry // cSuffix, by the verb
 }
 
-func (n *anode) buckets() *buckets {
-	if n.byLast != nil {
-		return n.byLast
+// lastConstraint is what t requires of a path's last component: exact for
+// a template without "**", and for one whose "**" is followed by segments
+// (the last of them meets the last component); nothing (cAny) for a "**"
+// that can reach the last component. It is a necessary condition, so
+// patterns whose constraints no component satisfies do not overlap.
+func lastConstraint(t *Template) constraint {
+	if t.deep >= 0 && t.tailLen == 0 {
+		return constraint{kind: cAny}
 	}
+	return lastOf(t.Segments[len(t.Segments)-1], t.Verb)
+}
+
+// bucketsOf groups es by lastConstraint.
+func bucketsOf(es []entry) *buckets {
 	b := &buckets{exact: make(map[string][]entry), suffix: make(map[string][]entry)}
-	for _, e := range n.ends {
-		t := e.t
-		switch c := lastOf(t.Segments[len(t.Segments)-1], t.Verb); c.kind {
+	for _, e := range es {
+		switch c := lastConstraint(e.t); c.kind {
 		case cAny:
 			b.any = append(b.any, e)
 		case cExact:
@@ -406,8 +507,112 @@ func (n *anode) buckets() *buckets {
 			b.suffix[c.verb] = append(b.suffix[c.verb], e)
 		}
 	}
-	n.byLast = b
 	return b
+}
+
+func (n *anode) buckets() *buckets {
+	if n.byLast == nil {
+		n.byLast = bucketsOf(n.ends)
+	}
+	return n.byLast
+}
+
+func (n *anode) deepBuckets() *buckets {
+	if n.deepByLast == nil {
+		n.deepByLast = bucketsOf(n.deeps)
+	}
+	return n.deepByLast
+}
+
+// join calls fn for the pairs of xs and ys (grouped in bx and by) whose
+// last constraints some component can satisfy together: anything with a
+// cAny, equal components, a component with a verb it ends with (after a
+// ':' past its start), and verbs one of which ends the other after a ':'.
+// When xs and ys are one list, a pair may come twice, and (e, e) too.
+func join(xs, ys []entry, bx, by *buckets, fn func(e, f entry)) {
+	all := func(es, fs []entry) {
+		for _, e := range es {
+			for _, f := range fs {
+				fn(e, f)
+			}
+		}
+	}
+	all(bx.any, ys)
+	for _, f := range by.any {
+		for _, e := range xs {
+			if lastConstraint(e.t).kind != cAny {
+				fn(e, f)
+			}
+		}
+	}
+	for k, es := range bx.exact {
+		all(es, by.exact[k])
+	}
+	// colonTails calls f with what follows each ':' of s at from or later.
+	colonTails := func(s string, from int, f func(string)) {
+		for i := from; i < len(s); i++ {
+			if s[i] == ':' {
+				f(s[i+1:])
+			}
+		}
+	}
+	for k, es := range bx.exact {
+		colonTails(k, 1, func(v string) { all(es, by.suffix[v]) })
+	}
+	for k, fs := range by.exact {
+		colonTails(k, 1, func(v string) { all(bx.suffix[v], fs) })
+	}
+	for v, es := range bx.suffix {
+		all(es, by.suffix[v])
+		colonTails(v, 0, func(w string) { all(es, by.suffix[w]) })
+	}
+	for w, fs := range by.suffix {
+		colonTails(w, 0, func(v string) { all(bx.suffix[v], fs) })
+	}
+}
+
+// checkAll compares every pattern of xs with every one of ys that its last
+// constraint lets it overlap, deciding each candidate with overlap: in
+// turn for few pairs, through buckets for many, so that many patterns
+// differing only in their last component ("/v1/**/t/{x}/y7") cost about
+// one comparison each. bx and by, when not nil, are the lists' buckets.
+func (ix *index) checkAll(xs, ys []entry, bx, by func() *buckets) {
+	if len(xs)*len(ys) <= manyEnds {
+		for _, e := range xs {
+			for _, f := range ys {
+				ix.check(e, f)
+			}
+		}
+		return
+	}
+	var x, y *buckets
+	if bx != nil {
+		x = bx()
+	} else {
+		x = bucketsOf(xs)
+	}
+	if by != nil {
+		y = by()
+	} else {
+		y = bucketsOf(ys)
+	}
+	join(xs, ys, x, y, ix.check)
+}
+
+// below lists the patterns at n and under it, the deep ones at n itself
+// only when top is set: what ix.all compares a deep pattern with.
+func below(n *anode, top bool, out []entry) []entry {
+	out = append(out, n.ends...)
+	if top {
+		out = append(out, n.deeps...)
+	}
+	for _, c := range n.lits {
+		out = below(c, true, out)
+	}
+	if n.star != nil {
+		out = below(n.star, true, out)
+	}
+	return out
 }
 
 func (ix *index) add(e entry) {
@@ -440,7 +645,7 @@ func (ix *index) add(e entry) {
 }
 
 func (ix *index) check(e, f entry) {
-	if e.prio != f.prio && overlap(e.t, f.t, ix.strict) {
+	if e.prio != f.prio && !ix.pf.skip(e, f) && overlap(e.t, f.t, ix.strict) {
 		ix.found(e, f)
 	}
 }
@@ -472,46 +677,7 @@ func (ix *index) pairEnds(x, y *anode) {
 		return
 	}
 	// Each pair below may come twice when x == y; Ambiguities drops repeats.
-	bx, by := x.buckets(), y.buckets()
-	all := func(es, fs []entry) {
-		for _, e := range es {
-			for _, f := range fs {
-				ix.checkEnds(e, f)
-			}
-		}
-	}
-	all(bx.any, y.ends)
-	for _, f := range by.any {
-		for _, e := range x.ends {
-			if lastOf(e.t.Segments[len(e.t.Segments)-1], e.t.Verb).kind != cAny {
-				ix.checkEnds(e, f)
-			}
-		}
-	}
-	for k, es := range bx.exact {
-		all(es, by.exact[k])
-	}
-	// colonTails calls f with what follows each ':' of s at from or later.
-	colonTails := func(s string, from int, f func(string)) {
-		for i := from; i < len(s); i++ {
-			if s[i] == ':' {
-				f(s[i+1:])
-			}
-		}
-	}
-	for k, es := range bx.exact {
-		colonTails(k, 1, func(v string) { all(es, by.suffix[v]) })
-	}
-	for k, fs := range by.exact {
-		colonTails(k, 1, func(v string) { all(bx.suffix[v], fs) })
-	}
-	for v, es := range bx.suffix {
-		all(es, by.suffix[v])
-		colonTails(v, 0, func(w string) { all(es, by.suffix[w]) })
-	}
-	for w, fs := range by.suffix {
-		colonTails(w, 0, func(v string) { all(bx.suffix[v], fs) })
-	}
+	join(x.ends, y.ends, x.buckets(), y.buckets(), ix.checkEnds)
 }
 
 // checkEnds compares two ends at nodes reached by agreeing keys: they have
@@ -519,7 +685,7 @@ func (ix *index) pairEnds(x, y *anode) {
 // is left to decide.
 func (ix *index) checkEnds(e, f entry) {
 	x, y := e.t, f.t
-	if both(lastOf(x.Segments[len(x.Segments)-1], x.Verb), lastOf(y.Segments[len(y.Segments)-1], y.Verb)) {
+	if e.prio != f.prio && !ix.pf.skip(e, f) && both(lastOf(x.Segments[len(x.Segments)-1], x.Verb), lastOf(y.Segments[len(y.Segments)-1], y.Verb)) {
 		ix.found(e, f)
 	}
 }
@@ -534,25 +700,6 @@ func (ix *index) found(e, f entry) {
 	ix.pairs = append(ix.pairs, ambiguity{ix.method, e, f})
 }
 
-// all compares e with every pattern at n and below; top says whether to
-// include the deep patterns at n itself.
-func (ix *index) all(e entry, n *anode, top bool) {
-	for _, f := range n.ends {
-		ix.check(e, f)
-	}
-	if top {
-		for _, f := range n.deeps {
-			ix.check(e, f)
-		}
-	}
-	for _, c := range n.lits {
-		ix.all(e, c, true)
-	}
-	if n.star != nil {
-		ix.all(e, n.star, true)
-	}
-}
-
 // endsVsChildDeeps compares the ends at x with the deep patterns one level
 // below y.
 func (ix *index) endsVsChildDeeps(x, y *anode) {
@@ -560,10 +707,8 @@ func (ix *index) endsVsChildDeeps(x, y *anode) {
 		return
 	}
 	kid := func(c *anode) {
-		for _, d := range c.deeps {
-			for _, e := range x.ends {
-				ix.check(e, d)
-			}
+		if len(c.deeps) > 0 {
+			ix.checkAll(x.ends, c.deeps, x.buckets, c.deepBuckets)
 		}
 	}
 	for _, c := range y.lits {
@@ -579,19 +724,17 @@ func (ix *index) endsVsChildDeeps(x, y *anode) {
 func (ix *index) pair(x, y *anode) {
 	if x == y {
 		ix.pairEnds(x, x)
-		for i, d := range x.deeps {
-			for _, f := range x.deeps[i+1:] {
-				ix.check(d, f)
-			}
-			for _, f := range x.ends {
-				ix.check(d, f)
-			}
+		if len(x.deeps) > 0 {
+			ix.checkAll(x.deeps, x.deeps, x.deepBuckets, x.deepBuckets)
+			ix.checkAll(x.deeps, x.ends, x.deepBuckets, x.buckets)
+			var under []entry
 			for _, c := range x.lits {
-				ix.all(d, c, true)
+				under = below(c, true, under)
 			}
 			if x.star != nil {
-				ix.all(d, x.star, true)
+				under = below(x.star, true, under)
 			}
+			ix.checkAll(x.deeps, under, x.deepBuckets, nil)
 		}
 		ix.endsVsChildDeeps(x, x)
 		for _, c := range x.lits {
@@ -606,11 +749,11 @@ func (ix *index) pair(x, y *anode) {
 		return
 	}
 	ix.pairEnds(x, y)
-	for _, d := range x.deeps {
-		ix.all(d, y, true)
+	if len(x.deeps) > 0 {
+		ix.checkAll(x.deeps, below(y, true, nil), x.deepBuckets, nil)
 	}
-	for _, d := range y.deeps {
-		ix.all(d, x, false)
+	if len(y.deeps) > 0 {
+		ix.checkAll(y.deeps, below(x, false, nil), y.deepBuckets, nil)
 	}
 	ix.endsVsChildDeeps(x, y)
 	ix.endsVsChildDeeps(y, x)

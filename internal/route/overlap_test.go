@@ -329,6 +329,15 @@ func manyEndsTemplate(rng *rand.Rand) string {
 	return "/v1/" + mids[rng.IntN(len(mids))] + "/" + lasts[rng.IntN(len(lasts))]
 }
 
+// manyDeepsTemplate returns templates with a "**" before their last
+// segments, so that one index node holds many deep patterns that differ
+// in what follows it.
+func manyDeepsTemplate(rng *rand.Rand) string {
+	mids := []string{"**", "{p=**}", "a/**", "*/**"}
+	tails := []string{"", "/a", "/b", "/{x}", "/t/{x}/y", "/t/{x}/z", "/a:v", "/{x}:v", "/{x}:w", ":v", ":v:w", "/b:w"}
+	return "/v1/" + mids[rng.IntN(len(mids))] + tails[rng.IntN(len(tails))]
+}
+
 // TestAmbiguitiesComplete checks that neither way Ambiguities finds pairs
 // (the table's trie, and the index) drops one: each must report exactly the
 // pairs that comparing all with overlap finds.
@@ -355,9 +364,11 @@ func TestAmbiguitiesComplete(t *testing.T) {
 		var meth []string
 		for len(tmpls) < n {
 			var s string
-			switch rng.IntN(4) {
+			switch rng.IntN(5) {
 			case 0, 3 - round%2*3: // every other round, mostly one shape
 				s = manyEndsTemplate(rng)
+			case 4:
+				s = manyDeepsTemplate(rng)
 			case 1:
 				s = "/v1" + randomTemplate(rng)
 			default:
@@ -406,8 +417,8 @@ func TestAmbiguitiesComplete(t *testing.T) {
 			var indexed, few []ambiguity
 			fewOK := true
 			for m, root := range tb.methods {
-				indexed = tb.indexedAmbiguities(m, root, indexed)
-				fewOK = tb.fewAmbiguities(m, root, &few) && fewOK
+				indexed = tb.indexedAmbiguities(m, root, nil, indexed)
+				fewOK = tb.fewAmbiguities(m, root, nil, &few) && fewOK
 			}
 			if got := sorted(indexed); !slices.Equal(got, want) {
 				t.Fatalf("round %d strict %t: index %v\nall pairs %v", round, strict, got, want)
@@ -495,5 +506,81 @@ func BenchmarkOverlap(b *testing.B) {
 		if !Overlap(x, y) {
 			b.Fatal("no overlap")
 		}
+	}
+}
+
+// TestAmbiguitiesAmong checks that the pairs left out by owners are
+// exactly those Owner settles: AmbiguitiesAmong reports what Ambiguities
+// reports minus the known pairs, whatever shortcut it takes.
+func TestAmbiguitiesAmong(t *testing.T) {
+	rng := rand.New(rand.NewPCG(20, 4))
+	for round := range 80 {
+		tb := &Table{StrictDeepWildcard: round%2 == 1}
+		owners := map[int]Owner{}
+		n := []int{8, 40, 400}[round%3]
+		groups, answers := 1+rng.IntN(4), 1+rng.IntN(3)
+		for i := 0; i < n; {
+			var s string
+			switch rng.IntN(3) {
+			case 0:
+				s = manyEndsTemplate(rng)
+			case 1:
+				s = manyDeepsTemplate(rng)
+			default:
+				s = randomTemplate(rng)
+			}
+			tm, err := Parse(s)
+			if err != nil {
+				continue
+			}
+			tb.Add([]string{"GET", "POST"}[rng.IntN(2)], tm, i)
+			owners[i] = Owner{Group: rng.IntN(groups + 1), Declared: rng.IntN(3) == 0, Answer: rng.IntN(answers)}
+			i++
+		}
+		tb.Freeze()
+		var want []amb
+		for _, p := range ambiguities(tb) {
+			if !known(owners[p.a], owners[p.b]) {
+				want = append(want, p)
+			}
+		}
+		var got []amb
+		tb.AmbiguitiesAmong(func(id int) Owner { return owners[id] }, func(m string, a, b int) { got = append(got, amb{m, a, b}) })
+		if !slices.Equal(got, want) {
+			t.Fatalf("round %d: AmbiguitiesAmong %v\nwant %v", round, got, want)
+		}
+	}
+}
+
+// BenchmarkAmbiguitiesOnePrefix measures the shapes of issue 20: many
+// patterns under one prefix that all overlap ("/l0/**", one owner or
+// known order), and many "**" patterns differing in their last segment.
+func BenchmarkAmbiguitiesOnePrefix(b *testing.B) {
+	const n = 4000
+	for _, sh := range []struct {
+		name   string
+		tmpl   func(i int) string
+		owner  func(i int) Owner
+		report int
+	}{
+		{"l0-2-deep/one-group", func(i int) string { return fmt.Sprintf("/l%d/**", i%3) }, func(int) Owner { return Owner{Group: 1} }, 0},
+		{"l0-2-deep/known-order", func(i int) string { return fmt.Sprintf("/l%d/**", i%3) }, func(int) Owner { return Owner{} }, 0},
+		{"deep-tail/other-answers", func(i int) string { return fmt.Sprintf("/v1/**/t/{x}/y%d", i) }, func(i int) Owner { return Owner{Group: 1 + i, Answer: i} }, 0},
+	} {
+		tb := &Table{}
+		for i := range n {
+			tb.Add("GET", mustParse(b, sh.tmpl(i)), i)
+		}
+		tb.Freeze()
+		b.Run(fmt.Sprintf("%s/n=%d", sh.name, n), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				k := 0
+				tb.AmbiguitiesAmong(sh.owner, func(string, int, int) { k++ })
+				if k != sh.report {
+					b.Fatalf("%d ambiguities, want %d", k, sh.report)
+				}
+			}
+		})
 	}
 }

@@ -27,7 +27,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	origins := flag.String("origins", "http://localhost:8081", "comma-separated origins allowed to call")
 	flag.Parse()
-	h, err := newHandler(strings.Split(*origins, ",")...)
+	h, _, _, err := newHandler(strings.Split(*origins, ",")...)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -36,25 +36,25 @@ func main() {
 }
 
 // newHandler serves GreetService over Connect and grpc-gateway, with CORS
-// for origins.
-func newHandler(origins ...string) (http.Handler, error) {
+// for origins. It returns the middlewares too, for protocorstest.Verify.
+func newHandler(origins ...string) (http.Handler, *interceptor.Middleware, *gateway.Middleware, error) {
 	shared := protocors.WithOptions(protocors.WithOrigins(origins...))
 	connectCORS, err := interceptor.New(shared)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	gatewayCORS, err := gateway.New(shared)
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	gw := runtime.NewServeMux()
 	if err := greetv1.RegisterGreetServiceHandlerServer(context.Background(), gw, grpcGreeter{}); err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle(connectCORS.Wrap(greetv1connect.NewGreetServiceHandler(greeter{})))
 	mux.Handle("/v1/", gatewayCORS.Handler(gw))
-	return mux, nil
+	return mux, connectCORS, gatewayCORS, nil
 }
 
 func greeting(name string) *greetv1.GreetResponse {

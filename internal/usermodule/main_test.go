@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/protocors/protocors/corspb"
+	"github.com/protocors/protocors/protocorstest"
 
 	greetv1 "example.com/usermodule/gen/greet/v1"
 )
@@ -65,10 +66,21 @@ func request(t *testing.T, method, url, body string, header map[string]string) *
 	return req
 }
 
+// Both middlewares are mounted in front of every RPC they know.
+func TestWiring(t *testing.T) {
+	h, connectCORS, gatewayCORS, err := newHandler(origin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := protocorstest.Verify(h, connectCORS, gatewayCORS); err != nil {
+		t.Error(err)
+	}
+}
+
 // One allowed cross-origin call on each server, as a browser makes it: the
 // preflight, then the actual request.
 func TestCrossOriginCall(t *testing.T) {
-	h, err := newHandler(origin)
+	h, _, _, err := newHandler(origin)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -220,6 +220,12 @@ func NewAPI(store *Store, origins []string, sets map[string][]string, logger *sl
 	return a, nil
 }
 
+// Middlewares are the API's protocors middlewares, as its handler mounts
+// them: what protocorstest.Verify checks the wiring of.
+func (a *API) Middlewares() (*interceptor.Middleware, *gateway.Middleware) {
+	return a.connectCORS, a.gatewayCORS
+}
+
 // options is the full option set for both middlewares: New and Reconfigure
 // take all of it, since Reconfigure replaces the configuration instead of
 // merging into it.

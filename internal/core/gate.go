@@ -217,8 +217,9 @@ func (g *Gate) Preflighted(r *http.Request, q *Request, t Target, out Outcome) {
 		slog.String("method", LogValue(q.Method)),
 		slog.String("reason", out.Reason.String()),
 	)
-	if out.Reason != OriginNotAllowed {
-		// For an origin refusal the value is the origin, logged once.
+	if out.Reason != OriginNotAllowed && out.Reason != MethodNotAllowed {
+		// For an origin or a method refusal the value is the origin or
+		// the requested method, already logged: each request value once.
 		attrs = append(attrs, slog.String("value", LogValue(out.Value)))
 	}
 	g.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused", attrs...)

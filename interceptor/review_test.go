@@ -2,12 +2,22 @@ package interceptor_test
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
+	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+
 	"github.com/protocors/protocors"
+	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/interceptor"
+	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 	"github.com/protocors/protocors/internal/gen/protocors/test/v1/testv1connect"
 )
 
@@ -50,5 +60,86 @@ func TestLogEachRequestValueOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// withoutMethod returns a registry holding test.proto without its method
+// name in service, and nopolicy.proto: the same services, one procedure
+// fewer, as a descriptor set loaded at run time from an older build would
+// be.
+func withoutMethod(t *testing.T, service, name string) *protoregistry.Files {
+	t.Helper()
+	fdp := protodesc.ToFileDescriptorProto(testv1.File_protocors_test_v1_test_proto)
+	for _, sd := range fdp.GetService() {
+		if sd.GetName() != service {
+			continue
+		}
+		sd.Method = slices.DeleteFunc(sd.Method, func(md *descriptorpb.MethodDescriptorProto) bool { return md.GetName() == name })
+	}
+	files := onlyFile(t, "protocors/test/v1/nopolicy.proto")
+	for _, dep := range []protoreflect.FileDescriptor{descriptorpb.File_google_protobuf_descriptor_proto, corspb.File_protocors_v1_cors_proto} {
+		if _, err := files.FindFileByPath(dep.Path()); err != nil {
+			if err := files.RegisterFile(dep); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	fd, err := protodesc.NewFile(fdp, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := files.RegisterFile(fd); err != nil {
+		t.Fatal(err)
+	}
+	return files
+}
+
+// Reconfigure checked a service mounted with Wrap by its name only. A
+// descriptor source that still has the service but lacks one of its
+// methods (a descriptor set from an older build) was accepted, and the
+// mounted handler, which still serves that method, then ran it for a
+// cross-site form POST: the path was unknown to the middleware, so neither
+// CORS nor the protection applied.
+func TestReconfigureKeepsMountedProcedures(t *testing.T) {
+	mw, err := interceptor.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, mw) // FlavorService, ResourceService, PingService with Wrap
+	attack := func() int {
+		// DeleteFlavor is CORS-disabled: no origin may run it.
+		r, _ := http.NewRequest("POST", srv.url+testv1connect.FlavorServiceDeleteFlavorProcedure, strings.NewReader("{}"))
+		r.Header.Set("Origin", evilOrigin)
+		r.Header.Set("Sec-Fetch-Site", "cross-site")
+		r.Header.Set("Content-Type", "application/json")
+		before := srv.reached.Load()
+		res, err := srv.client.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if srv.reached.Load() != before {
+			t.Errorf("the DeleteFlavor handler ran (status %d)", res.StatusCode)
+		}
+		return res.StatusCode
+	}
+	if got := attack(); got != http.StatusForbidden {
+		t.Fatalf("before Reconfigure: %d, want 403", got)
+	}
+	err = mw.Reconfigure(protocors.WithFiles(withoutMethod(t, "FlavorService", "DeleteFlavor")))
+	var cfgErr *protocors.Error
+	if !errors.As(err, &cfgErr) {
+		t.Errorf("Reconfigure without a mounted procedure: %v, want a *protocors.Error", err)
+	} else if msg := err.Error(); !strings.Contains(msg, testv1connect.FlavorServiceDeleteFlavorProcedure+": interceptor.Wrap: mounted with Wrap") ||
+		strings.Count(msg, "\n") != 0 {
+		t.Errorf("error does not name the one dropped procedure:\n%s", msg)
+	}
+	if got := attack(); got != http.StatusForbidden {
+		t.Errorf("after Reconfigure: %d, want 403", got)
+	}
+	// A service dropped whole is named once, not once per procedure.
+	err = mw.Reconfigure(protocors.WithFiles(onlyFile(t, "protocors/test/v1/nopolicy.proto")))
+	if err == nil || strings.Contains(err.Error(), testv1connect.FlavorServiceDeleteFlavorProcedure) {
+		t.Errorf("Reconfigure without the mounted services: %v", err)
 	}
 }

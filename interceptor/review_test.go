@@ -3,6 +3,7 @@ package interceptor_test
 import (
 	"bytes"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -141,5 +142,45 @@ func TestReconfigureKeepsMountedProcedures(t *testing.T) {
 	err = mw.Reconfigure(protocors.WithFiles(onlyFile(t, "protocors/test/v1/nopolicy.proto")))
 	if err == nil || strings.Contains(err.Error(), testv1connect.FlavorServiceDeleteFlavorProcedure) {
 		t.Errorf("Reconfigure without the mounted services: %v", err)
+	}
+}
+
+// Every refusal said "the CORS policy of this RPC does not allow the
+// request's origin", also when the origin was allowed and the request was
+// refused for its cookie: a developer whose same-site page sent
+// credentials: "include" was pointed at allow_origins, which was right. The
+// body now names the reason the log line names.
+func TestRefusalBodyNamesReason(t *testing.T) {
+	mw, err := interceptor.New(protocors.WithUnknownPathProtection(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, mw)
+	for _, tt := range []struct {
+		name, path string
+		headers    []string
+		want       string
+	}{
+		{"origin", testv1connect.FlavorServiceGetFlavorProcedure, []string{"Origin", evilOrigin}, "does not allow the request's origin"},
+		{"credentials", testv1connect.FlavorServiceGetFlavorProcedure, []string{"Origin", appOrigin, "Cookie", "session=1"}, "does not set allow_credentials"},
+		{"unknown path", "/protocors.test.v1.FlavorService/NoSuchMethod", []string{"Origin", appOrigin}, "no RPC is known at this path"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, _ := http.NewRequest("POST", srv.url+tt.path, strings.NewReader("{}"))
+			r.Header.Set("Content-Type", "application/json")
+			r.Header.Set("Sec-Fetch-Site", "same-site")
+			for i := 0; i+1 < len(tt.headers); i += 2 {
+				r.Header.Set(tt.headers[i], tt.headers[i+1])
+			}
+			res, err := srv.client.Do(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusForbidden || !strings.HasPrefix(string(body), "protocors: cross-origin request refused: ") || !strings.Contains(string(body), tt.want) {
+				t.Errorf("status %d, body %q; want 403 saying %q", res.StatusCode, body, tt.want)
+			}
+		})
 	}
 }

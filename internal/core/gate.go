@@ -92,7 +92,7 @@ func (g *Gate) Actual(w http.ResponseWriter, r *http.Request, q *Request, t Targ
 		}
 	}
 	if v == Refuse {
-		RefuseCrossOrigin(w)
+		refuseCrossOrigin(w, why)
 		return false
 	}
 	return true
@@ -120,7 +120,7 @@ func (g *Gate) Unknown(w http.ResponseWriter, r *http.Request) bool {
 		g.logCrossOrigin(r, &q, v, whyUnknownPath, []slog.Attr{slog.String("path", LogValue(r.URL.Path))})
 	}
 	if v == Refuse {
-		RefuseCrossOrigin(w)
+		refuseCrossOrigin(w, whyUnknownPath)
 		return false
 	}
 	return true

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/protocors/protocors"
+	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/gateway"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 )
@@ -89,5 +90,37 @@ func TestReconfigureKeepsRoutes(t *testing.T) {
 	// A WithRoute left out is a dropped route too.
 	if err := mw.Reconfigure(); err == nil || !strings.Contains(err.Error(), "gateway.WithRoute POST /v1/extra") {
 		t.Errorf("Reconfigure without a WithRoute route: %v", err)
+	}
+}
+
+// The refusal of X-HTTP-Method-Override for another RPC at the URL was
+// decided only where the asked route's own policy allowed every requested
+// header. A preflight that also asked for a header that policy refuses was
+// answered by the asked route's debug answer, which lists the requested
+// headers it allows: the override header included, against "a value
+// refused because of another RPC at the URL is never listed". (Browsers
+// cache no failed preflight, so the listed grant does not let this page
+// send it; the debug answer must still not name it.)
+func TestDebugNeverListsRefusedOverride(t *testing.T) {
+	update := &corspb.Policy{AllowOrigins: []string{pageOrigin}, AllowHeaders: []string{"X-HTTP-Method-Override"}}
+	routes := []secRoute{
+		{"POST", "/v1/items/{id}", "UpdateItem", update},
+		{"DELETE", "/v1/items/{id}", "DeleteItem", &corspb.Policy{AllowOrigins: []string{factoryOrigin}}},
+	}
+	s := newSecServer(t, routes, protocors.WithDebug(true))
+	for _, headers := range []string{"x-http-method-override,x-not-allowed", "content-type,x-not-allowed,x-http-method-override"} {
+		w := s.do("OPTIONS", "/v1/items/1", "", "Origin", pageOrigin, "Access-Control-Request-Method", "POST",
+			"Access-Control-Request-Headers", headers)
+		if slicesContainsFold(w.Header().Values("Access-Control-Allow-Headers"), "x-http-method-override") {
+			t.Errorf("%q: the debug answer lists the override header: %d %v", headers, w.Code, w.Header())
+		}
+	}
+	// Where no other RPC refuses, the debug answer still names what the
+	// policy allows, the override header among them.
+	s = newSecServer(t, routes[:1], protocors.WithDebug(true))
+	w := s.do("OPTIONS", "/v1/items/1", "", "Origin", pageOrigin, "Access-Control-Request-Method", "POST",
+		"Access-Control-Request-Headers", "x-http-method-override,x-not-allowed")
+	if w.Code != 204 || !slicesContainsFold(w.Header().Values("Access-Control-Allow-Headers"), "x-http-method-override") {
+		t.Errorf("one RPC at the URL: %d %v, want the debug answer listing the override header", w.Code, w.Header())
 	}
 }

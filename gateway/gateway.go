@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
@@ -35,6 +36,9 @@ const maxSiblings = 8
 // configuration at once.
 type Middleware struct {
 	state atomic.Pointer[state]
+	// mu orders Reconfigure calls, so that each compares its configuration
+	// with the one it replaces.
+	mu sync.Mutex
 }
 
 // state is everything New and Reconfigure compute: immutable once stored,
@@ -151,13 +155,49 @@ func New(opts ...Option) (*Middleware, error) {
 // configuration, the route table and its analysis are reused and only the
 // policies are read, validated and compiled again: an origin reload costs
 // what its policies cost.
+//
+// A configuration that lacks a route the running one serves is an error
+// too (a *protocors.Error naming each such route): the mux cannot
+// unregister its handler, which would then serve it with neither CORS nor
+// the cross-origin request protection.
 func (m *Middleware) Reconfigure(opts ...Option) error {
 	st, err := build(opts, m.state.Load())
 	if err != nil {
 		return err
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := st.keeps(m.state.Load()); err != nil {
+		return err
+	}
 	m.state.Store(st)
 	return nil
+}
+
+// keeps reports, as a configuration error, every route of old (method and
+// path template) that st lacks.
+func (st *state) keeps(old *state) error {
+	routes := make(map[string]bool, len(st.entries))
+	for _, e := range st.entries {
+		routes[e.method+" "+e.template] = true
+	}
+	var ps core.Problems
+	for _, e := range old.entries {
+		r := e.method + " " + e.template
+		if routes[r] {
+			continue
+		}
+		field := "google.api.http"
+		if e.rpc == "" {
+			field = "gateway.WithRoute"
+		}
+		routes[r] = true // named once, whatever binds it twice
+		ps = append(ps, &core.Problem{Descriptor: e.name(), Field: field, Value: r, Kind: core.KindOption,
+			Message: "served by the running configuration, but the new one lacks this route: the mux still serves it, and would serve it " +
+				"without CORS and without the cross-origin request protection; pass protocors.WithFiles with a registry that holds it, " +
+				"or the same gateway.WithRoute"})
+	}
+	return cfgerr.Public(ps.Err())
 }
 
 // build is New without the Middleware. prev, when not nil, is the current

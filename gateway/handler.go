@@ -123,10 +123,14 @@ func (st *state) planPreflight(r *http.Request, q *core.Request, plan *preflight
 	if !at.othersThan(e) {
 		return // e is the only answer at this path
 	}
-	if e.engine.Check(q).Reason != core.Allowed {
-		return // the engine refuses it on its own
-	}
 	override := !st.noFallback && !st.noOverride && q.RequestsHeader(overrideHeader)
+	if out := e.engine.Check(q); out.Reason != core.Allowed && (!override || out.Reason == core.OriginNotAllowed) {
+		// The engine refuses it on its own. Where it asks for the override
+		// header from an origin e allows, the other RPCs still decide:
+		// e's debug answer lists the requested headers e allows, and must
+		// not list one refused for another RPC here.
+		return
+	}
 	for i := range ids {
 		o := at.get(i)
 		if o == nil || o == e || o.engine == e.engine {

@@ -127,11 +127,9 @@ func (m *Middleware) Reconfigure(opts ...Option) error {
 	return nil
 }
 
-// mount records that name (a service full name, or a procedure path) was
-// mounted with how ("Wrap", "Mux").
-func (m *Middleware) mount(name, how string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+// mountLocked records that name (a service full name, or a procedure path)
+// was mounted with how ("Wrap", "Mux"). The caller holds m.mu.
+func (m *Middleware) mountLocked(name, how string) {
 	if m.mounted == nil {
 		m.mounted = make(map[string]string)
 	}
@@ -145,8 +143,12 @@ func (st *state) covers(mounted map[string]string) error {
 	for _, name := range slices.Sorted(maps.Keys(mounted)) {
 		how := mounted[name]
 		if strings.HasPrefix(name, "/") {
+			service := name[1:max(strings.LastIndexByte(name, '/'), 1)]
+			if _, ok := mounted[service]; ok && !st.services[protoreflect.FullName(service)] {
+				continue // the whole service is missing: named once, as a service
+			}
 			if st.entries[name] == nil {
-				ps = append(ps, &core.Problem{Descriptor: name, Field: "interceptor.Mux", Kind: core.KindOption,
+				ps = append(ps, &core.Problem{Descriptor: name, Field: "interceptor." + how, Kind: core.KindOption,
 					Message: "mounted with " + how + ", but the new descriptor source has no such procedure: " +
 						"it would serve without CORS and without the cross-origin request protection; " +
 						"pass protocors.WithFiles with a registry that holds it"})

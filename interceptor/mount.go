@@ -23,10 +23,24 @@ import (
 // after New read the source. [Middleware.CheckService] reports the same
 // problems as an error, for callers that would rather not panic.
 func (m *Middleware) Wrap(path string, h http.Handler) (string, http.Handler) {
+	// Checked and recorded under the lock Reconfigure swaps the state
+	// under: checked before it, the service could pass against a
+	// configuration that a concurrent Reconfigure replaces, unaware of
+	// the service, before it is recorded.
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if err := m.CheckService(path); err != nil {
 		panic(err)
 	}
-	m.mount(strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/"), "Wrap")
+	m.mountLocked(strings.TrimSuffix(strings.TrimPrefix(path, "/"), "/"), "Wrap")
+	// The handler serves every procedure of the service, so Reconfigure
+	// must keep each one, not only the service's name: a descriptor source
+	// from an older build can hold the service without one of them.
+	for p := range m.state.Load().entries {
+		if strings.HasPrefix(p, path) {
+			m.mountLocked(p, "Wrap")
+		}
+	}
 	return path, m.Handler(h)
 }
 
@@ -102,14 +116,17 @@ type wrappingMux struct {
 }
 
 func (w *wrappingMux) Handle(pattern string, h http.Handler) {
+	w.m.mu.Lock() // as in Wrap: check and record under Reconfigure's lock
 	if err := w.m.checkPattern(pattern); err != nil {
+		w.m.mu.Unlock()
 		panic(err)
 	}
 	if strings.HasSuffix(pattern, "/") {
-		w.m.mount(strings.TrimSuffix(strings.TrimPrefix(pattern, "/"), "/"), "Mux")
+		w.m.mountLocked(strings.TrimSuffix(strings.TrimPrefix(pattern, "/"), "/"), "Mux")
 	} else {
-		w.m.mount(pattern, "Mux")
+		w.m.mountLocked(pattern, "Mux")
 	}
+	w.m.mu.Unlock()
 	w.mux.Handle(pattern, w.m.Handler(h))
 }
 

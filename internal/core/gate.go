@@ -95,7 +95,7 @@ func (g *Gate) Actual(w http.ResponseWriter, r *http.Request, q *Request, t Targ
 		}
 	}
 	if v == Refuse {
-		RefuseCrossOrigin(w)
+		refuseCrossOrigin(w, why)
 		return false
 	}
 	return true
@@ -123,7 +123,7 @@ func (g *Gate) Unknown(w http.ResponseWriter, r *http.Request) bool {
 		g.logCrossOrigin(r, &q, v, whyUnknownPath, []slog.Attr{slog.String("path", LogValue(r.URL.Path))})
 	}
 	if v == Refuse {
-		RefuseCrossOrigin(w)
+		refuseCrossOrigin(w, whyUnknownPath)
 		return false
 	}
 	return true
@@ -220,8 +220,9 @@ func (g *Gate) Preflighted(r *http.Request, q *Request, t Target, out Outcome) {
 		slog.String("method", LogValue(q.Method)),
 		slog.String("reason", out.Reason.String()),
 	)
-	if out.Reason != OriginNotAllowed {
-		// For an origin refusal the value is the origin, logged once.
+	if out.Reason != OriginNotAllowed && out.Reason != MethodNotAllowed {
+		// For an origin or a method refusal the value is the origin or
+		// the requested method, already logged: each request value once.
 		attrs = append(attrs, slog.String("value", LogValue(out.Value)))
 	}
 	g.logger.LogAttrs(r.Context(), slog.LevelInfo, "protocors: CORS preflight refused", attrs...)

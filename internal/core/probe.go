@@ -163,7 +163,15 @@ func ProbeForeignFor(p *Engine) string {
 }
 
 // IsCrossOriginRefusal reports whether a response is the cross-origin
-// request protection's refusal: 403 and its body.
+// request protection's refusal: 403 and one of its bodies.
 func IsCrossOriginRefusal(status int, body []byte) bool {
-	return status == http.StatusForbidden && bytes.Equal(body, crossOriginBody)
+	if status != http.StatusForbidden {
+		return false
+	}
+	for _, b := range refusalBodies {
+		if bytes.Equal(body, b) {
+			return true
+		}
+	}
+	return false
 }

@@ -115,15 +115,22 @@ func plainOriginHost(origin string) (string, bool) {
 // https://w3c.github.io/webappsec-fetch-metadata/#sec-fetch-site-header
 const hSecFetchSite = "Sec-Fetch-Site"
 
-// crossOriginBody is the body of a refusal; it says where to look.
-var crossOriginBody = []byte("protocors: cross-origin request refused: the CORS policy of this RPC does not allow the request's origin\n")
+// refusalBodies are the bodies of a refusal, by reason: each says where to
+// look, as the log line's reason does, so that a developer whose allowed
+// origin was refused for its cookie is not sent to allow_origins.
+var refusalBodies = [...][]byte{
+	whyOrigin:      []byte("protocors: cross-origin request refused: the CORS policy of this RPC does not allow the request's origin\n"),
+	whyCredentials: []byte("protocors: cross-origin request refused: the request carries credentials (a cookie, Authorization, a client certificate) and the CORS policy of this RPC does not set allow_credentials\n"),
+	whyOverride:    []byte("protocors: cross-origin request refused: it carries X-HTTP-Method-Override, which the middleware was told the mux ignores\n"),
+	whyUnknownPath: []byte("protocors: cross-origin request refused: no RPC is known at this path (WithUnknownPathProtection)\n"),
+}
 
-// RefuseCrossOrigin answers a request the protection refuses: 403 with a
-// short text body, before the wrapped handler runs. It allocates nothing:
-// net/http sniffs the body's type (text/plain) itself.
-func RefuseCrossOrigin(w http.ResponseWriter) {
+// refuseCrossOrigin answers a request the protection refuses for why: 403
+// with a short text body, before the wrapped handler runs. It allocates
+// nothing: net/http sniffs the body's type (text/plain) itself.
+func refuseCrossOrigin(w http.ResponseWriter, why refusal) {
 	w.WriteHeader(http.StatusForbidden)
-	_, _ = w.Write(crossOriginBody)
+	_, _ = w.Write(refusalBodies[why])
 }
 
 // Verdict is what the protection decided for a request.
@@ -132,7 +139,7 @@ type Verdict uint8
 const (
 	// Pass: the request may reach the handler.
 	Pass Verdict = iota
-	// Refuse: answer 403 (RefuseCrossOrigin) and log.
+	// Refuse: answer 403 (refuseCrossOrigin) and log.
 	Refuse
 	// Report: let it through, and log that it would have been refused.
 	Report

@@ -121,9 +121,6 @@ func (r *RPC) state() string {
 
 func (r *RPC) enabled() bool { return r != nil && r.Eff.Enabled }
 
-// origins is the effective list of literal origins.
-func (r *RPC) origins() []string { return r.Eff.Policy.GetAllowOrigins() }
-
 // setMembers returns the members d binds to set name, and whether it binds it.
 func (s *Surface) setMembers(name string) ([]string, bool) {
 	m, ok := s.dep.Sets[name]

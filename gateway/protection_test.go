@@ -33,6 +33,8 @@ func TestAttackCredentialsWithoutPreflight(t *testing.T) {
 		{"POST", "/v1/notes", "CreateNote", &corspb.Policy{AllowOrigins: []string{"*"}}},
 		{"POST", "/v1/orders", "PlaceOrder", &corspb.Policy{AllowOrigins: []string{pageOrigin, sibling}}},
 		{"POST", "/v1/cart", "AddToCart", &corspb.Policy{AllowOrigins: []string{pageOrigin}, AllowCredentials: proto.Bool(true)}},
+		// A token API: any origin, the page sends its own bearer token.
+		{"POST", "/v1/tokens", "TokenCall", &corspb.Policy{AllowOrigins: []string{"*"}, AllowHeaders: []string{"Authorization"}}},
 	}
 	cert := &tls.ConnectionState{PeerCertificates: []*x509.Certificate{{}}}
 	tests := []struct {
@@ -53,12 +55,20 @@ func TestAttackCredentialsWithoutPreflight(t *testing.T) {
 			headers: []string{"Origin", pageOrigin, "Sec-Fetch-Site", "cross-site", "Content-Type", "text/plain", "Authorization", "Basic dTpw"}, status: 403},
 		{name: `"*", TLS client certificate`, path: "/v1/notes", rpc: "CreateNote", tls: cert,
 			headers: []string{"Origin", pageOrigin, "Sec-Fetch-Site", "cross-site", "Content-Type", "text/plain"}, status: 403},
+		{name: "Basic auth where the policy lists Authorization", path: "/v1/tokens", rpc: "TokenCall",
+			headers: []string{"Origin", pageOrigin, "Sec-Fetch-Site", "cross-site", "Content-Type", "text/plain", "Authorization", "Basic dTpw"}, status: 403},
+		{name: "Negotiate where the policy lists Authorization", path: "/v1/tokens", rpc: "TokenCall",
+			headers: []string{"Origin", pageOrigin, "Sec-Fetch-Site", "cross-site", "Content-Type", "text/plain", "Authorization", "negotiate YIIx"}, status: 403},
+		{name: "bearer token where the policy does not list Authorization", path: "/v1/notes", rpc: "CreateNote",
+			headers: []string{"Origin", pageOrigin, "Sec-Fetch-Site", "cross-site", "Content-Type", "application/json", "Authorization", "Bearer t0k3n"}, status: 403},
 		{name: "listed origin without allow_credentials, cookie", path: "/v1/orders", rpc: "PlaceOrder",
 			headers: []string{"Origin", sibling, "Sec-Fetch-Site", "same-site", "Content-Type", "text/plain", "Cookie", "session=s3cr3t"}, status: 403},
 		{name: "older browser without Sec-Fetch-Site, cookie", path: "/v1/orders", rpc: "PlaceOrder",
 			headers: []string{"Origin", pageOrigin, "Content-Type", "text/plain", "Cookie", "session=s3cr3t"}, status: 403},
 
 		// What must still work.
+		{name: "bearer token the page set, the policy lists Authorization", path: "/v1/tokens", rpc: "TokenCall",
+			headers: []string{"Origin", pageOrigin, "Sec-Fetch-Site", "cross-site", "Content-Type", "application/json", "Authorization", "Bearer t0k3n"}, status: 200, runs: 1},
 		{name: `"*" without credentials`, path: "/v1/notes", rpc: "CreateNote",
 			headers: []string{"Origin", sibling, "Sec-Fetch-Site", "same-site", "Content-Type", "text/plain"}, status: 200, runs: 1},
 		{name: "allow_credentials, cookie", path: "/v1/cart", rpc: "AddToCart",

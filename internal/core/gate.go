@@ -3,6 +3,7 @@ package core
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 )
 
 // Gate is the request path both middlewares share once they have found the
@@ -173,7 +174,7 @@ func (g *Gate) judge(r *http.Request, q *Request, t *Target, granted bool) (Verd
 	case SafeMethod(t.Method):
 		return Pass, 0
 	case granted:
-		if t.Engine.credentials || !hasCredentials(r) {
+		if t.Engine.credentials || !hasCredentials(r, t.Engine) {
 			return Pass, 0
 		}
 		why = whyCredentials
@@ -192,10 +193,50 @@ func (g *Gate) judge(r *http.Request, q *Request, t *Target, granted bool) (Verd
 // TLS client certificate. A page's no-cors request sends them without a
 // preflight, so a policy that does not allow credentials must not let such
 // a request run: the browser would have blocked its preflighted form.
-func hasCredentials(r *http.Request) bool {
+//
+// An Authorization header may be the browser's own (HTTP authentication
+// it cached after a 401: the Basic, Digest, Negotiate and NTLM schemes)
+// or the page's (a bearer token it set). A page can set it only after a
+// preflight granted it, which needs a policy that lists Authorization by
+// name (Fetch: "*" never covers it). So where e lists Authorization, a
+// header with a scheme browsers never send by themselves is the page's own
+// and does not count; one with those schemes does, whatever the policy
+// lists, since a simple credentialed request carries it with no preflight.
+func hasCredentials(r *http.Request, e *Engine) bool {
 	h := r.Header
-	return len(h[hCookie]) > 0 || len(h[hAuthorization]) > 0 ||
-		r.TLS != nil && len(r.TLS.PeerCertificates) > 0
+	if len(h[hCookie]) > 0 || r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		return true
+	}
+	auth := h[hAuthorization]
+	if len(auth) == 0 {
+		return false
+	}
+	if !e.allowAuth {
+		return true
+	}
+	for _, v := range auth {
+		if ambientAuthScheme(v) {
+			return true
+		}
+	}
+	return false
+}
+
+// ambientAuthScheme reports whether an Authorization value uses a scheme a
+// browser sends by itself once the user has authenticated to the origin:
+// Basic (RFC 7617), Digest (RFC 7616), Negotiate (RFC 4559) or NTLM. An
+// empty or unparsable value counts too.
+func ambientAuthScheme(v string) bool {
+	scheme, _, _ := strings.Cut(strings.TrimLeft(v, " \t"), " ")
+	switch {
+	case scheme == "",
+		strings.EqualFold(scheme, "Basic"),
+		strings.EqualFold(scheme, "Digest"),
+		strings.EqualFold(scheme, "Negotiate"),
+		strings.EqualFold(scheme, "NTLM"):
+		return true
+	}
+	return false
 }
 
 // hasOverride reports whether r carries X-HTTP-Method-Override.

@@ -7,11 +7,17 @@
 //   - resolve.go: reading protocors.v1 policies and merging their scopes;
 //   - descriptors.go: the extension reader, Connect paths and methods;
 //   - validate.go and problem.go: precise, typed errors ([Problem], [Error],
-//     [Kind]) and the [Interner] that shares equal compiled policies;
+//     [Kind]);
+//   - config.go: one route's validated policy ([Config]), from [ConfigOf];
+//   - compile.go: [Compile], and the [Interner] that shares equal compiled
+//     policies;
 //   - origin.go: origin parsing, patterns, the Public Suffix List rule;
+//   - request.go: what the protocol reads of a request ([Request],
+//     [ReadRequest]);
 //   - headers.go: the Access-Control-Request-Headers scanner;
-//   - engine.go: the CORS protocol for one policy ([Engine]), with header
-//     values computed up front;
+//   - engine.go: the CORS protocol for one policy ([Engine]) and its
+//     answers, with header values computed up front;
+//   - outcome.go: why a preflight was refused ([Outcome], [Reason]);
 //   - gate.go: the actual-request path both middlewares share ([Gate]):
 //     grant, judge, decorate, count, log, refuse;
 //   - protect.go: the cross-origin request protection's rule;

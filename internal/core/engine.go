@@ -2,31 +2,8 @@ package core
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 )
-
-// Config is the validated input of [Compile]: one route's effective policy
-// plus the protocol's own headers.
-type Config struct {
-	// Origins are allow_origins entries, as accepted by ParseOrigin.
-	Origins []string
-	// OriginOptions are the relaxations ParseOrigin was validated with.
-	OriginOptions OriginOptions
-	// Credentials sends Access-Control-Allow-Credentials: true.
-	Credentials bool
-	// AllowHeaders are the application's request headers; "*" allows any
-	// but Authorization.
-	AllowHeaders []string
-	// ProtocolHeaders are request headers the RPC protocol itself sends;
-	// always allowed.
-	ProtocolHeaders []string
-	// MaxAge is Access-Control-Max-Age in seconds; negative omits it.
-	MaxAge int
-	// Debug answers refused preflights in a way that makes the browser's
-	// console name the check that failed (see Engine.Preflight).
-	Debug bool
-}
 
 // Engine runs the CORS protocol for the routes that share one effective
 // policy: the compiled form of a [Config] (the protocors.v1.Policy of an RPC
@@ -41,47 +18,6 @@ type Engine struct {
 	headers     headerSet
 	maxAge      string // "" when unset
 	debug       bool
-}
-
-// Compile checks c's origins and precomputes everything the request path
-// needs. The middlewares validate whole policies first ([Validate]) and
-// compile through an [Interner], which cannot fail; Compile is for a
-// Config built by hand.
-func Compile(c Config) (*Engine, error) {
-	for _, o := range c.Origins {
-		if _, err := ParseOrigin(o, c.OriginOptions); err != nil {
-			return nil, &Problem{Field: "allow_origins", Value: o, Message: err.Error(), Kind: kindOf(err, KindOrigin)}
-		}
-	}
-	return compile(c), nil
-}
-
-// compile builds the Engine of a validated Config: every origin parses.
-func compile(c Config) *Engine {
-	p := &Engine{credentials: c.Credentials, debug: c.Debug}
-	patterns := make([]originPattern, 0, len(c.Origins))
-	for _, o := range c.Origins {
-		if op, err := ParseOrigin(o, c.OriginOptions); err == nil {
-			patterns = append(patterns, op)
-		}
-	}
-	p.origins = newOriginMatcher(patterns)
-	p.anyOrigin = p.origins.any && !c.Credentials
-	var names []string
-	for _, h := range c.AllowHeaders {
-		if h == "*" {
-			p.anyHeader = true
-			continue
-		}
-		names = append(names, h)
-	}
-	names = append(names, c.ProtocolHeaders...)
-	p.headers = newHeaderSet(names)
-	p.allowAuth = p.headers.has("authorization")
-	if c.MaxAge >= 0 {
-		p.maxAge = strconv.Itoa(c.MaxAge)
-	}
-	return p
 }
 
 // AnyOrigin reports whether the policy answers every origin alike ("*"
@@ -101,111 +37,6 @@ func (p *Engine) headerAllowed(name string) bool {
 	// "*" never covers Authorization (Fetch: CORS non-wildcard request-header name).
 	return p.anyHeader && !strings.EqualFold(name, "authorization")
 }
-
-// Reason says why a preflight was refused.
-type Reason uint8
-
-const (
-	// Allowed: the preflight succeeded.
-	Allowed Reason = iota
-	// OriginNotAllowed: the Origin is missing from the policy, malformed,
-	// or sent on several lines.
-	OriginNotAllowed
-	// MethodNotAllowed: the route does not bind Access-Control-Request-Method.
-	MethodNotAllowed
-	// HeaderNotAllowed: a name in Access-Control-Request-Headers is not allowed.
-	HeaderNotAllowed
-	// MalformedRequest: Access-Control-Request-Headers is not a list of
-	// tokens, or asks for too many.
-	MalformedRequest
-)
-
-func (r Reason) String() string {
-	switch r {
-	case Allowed:
-		return "allowed"
-	case OriginNotAllowed:
-		return "origin not allowed"
-	case MethodNotAllowed:
-		return "method not allowed"
-	case HeaderNotAllowed:
-		return "header not allowed"
-	default:
-		return "malformed request headers"
-	}
-}
-
-// Outcome is the result of a preflight: the reason, and the offending value
-// (the origin, method or header name) when refused. Value is a substring of
-// the request and must not be retained past the request.
-type Outcome struct {
-	Reason Reason
-	Value  string
-}
-
-// Well-known header keys, in canonical form so the request path indexes
-// header maps directly.
-const (
-	hOrigin        = "Origin"
-	hVary          = "Vary"
-	hACRM          = "Access-Control-Request-Method"
-	hACRH          = "Access-Control-Request-Headers"
-	hACAO          = "Access-Control-Allow-Origin"
-	hACAC          = "Access-Control-Allow-Credentials"
-	hACAM          = "Access-Control-Allow-Methods"
-	hACAH          = "Access-Control-Allow-Headers"
-	hACMA          = "Access-Control-Max-Age"
-	hACEH          = "Access-Control-Expose-Headers"
-	varyPreflight  = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
-	varyOriginOnly = "Origin"
-)
-
-// Request is what the CORS protocol reads of an HTTP request, looked up
-// once: the middlewares classify the request and route it with these values,
-// then hand them to [Engine.Preflight], or [Engine.Grants] and [Engine.Decorate].
-type Request struct {
-	// Origin is the request's Origin when it has exactly one; "" otherwise
-	// (absent, or several lines, which no browser sends).
-	Origin string
-	// Method is Access-Control-Request-Method when the request has exactly
-	// one; "" otherwise.
-	Method  string
-	origins []string // the Origin field lines
-	acrh    []string // Access-Control-Request-Headers field lines
-	// preflight: OPTIONS with an Origin and an Access-Control-Request-Method.
-	preflight bool
-}
-
-// ReadRequest reads r's CORS headers: Origin always, the preflight headers
-// only for OPTIONS.
-func ReadRequest(r *http.Request) Request {
-	q := Request{origins: r.Header[hOrigin]}
-	if len(q.origins) == 1 {
-		q.Origin = q.origins[0]
-	}
-	if r.Method == http.MethodOptions && len(q.origins) > 0 {
-		acrm, ok := r.Header[hACRM]
-		if ok {
-			q.preflight = true
-			if len(acrm) == 1 {
-				q.Method = acrm[0]
-			}
-			q.acrh = r.Header[hACRH]
-		}
-	}
-	return q
-}
-
-// IsPreflight reports whether the request is a CORS preflight: OPTIONS with
-// an Origin and an Access-Control-Request-Method. An OPTIONS request without
-// them is an ordinary request.
-func (q *Request) IsPreflight() bool { return q.preflight }
-
-// HasOrigin reports whether the request carries an Origin field.
-func (q *Request) HasOrigin() bool { return len(q.origins) > 0 }
-
-// Origins returns every Origin line, for logging.
-func (q *Request) Origins() []string { return q.origins }
 
 // Answer is what a middleware found for a preflight it matched to a route
 // under a policy: what [Engine.Preflight] writes besides the policy's own

@@ -206,28 +206,6 @@ func countCORS(h http.Header) int {
 	return n
 }
 
-func TestIsPreflight(t *testing.T) {
-	t.Parallel()
-	tests := []struct {
-		method  string
-		headers []string
-		want    bool
-	}{
-		{"OPTIONS", []string{"Origin", appOrigin, "Access-Control-Request-Method", "PUT"}, true},
-		{"OPTIONS", []string{"Origin", appOrigin, "Access-Control-Request-Method", ""}, true},
-		{"OPTIONS", []string{"Origin", appOrigin}, false},
-		{"OPTIONS", []string{"Access-Control-Request-Method", "PUT"}, false},
-		{"OPTIONS", nil, false},
-		{"POST", []string{"Origin", appOrigin, "Access-Control-Request-Method", "POST"}, false},
-	}
-	for _, tt := range tests {
-		if q := core.ReadRequest(request(tt.method, tt.headers...)); q.IsPreflight() != tt.want {
-			got := q.IsPreflight()
-			t.Errorf("IsPreflight(%s %v) = %t, want %t", tt.method, tt.headers, got, tt.want)
-		}
-	}
-}
-
 func TestActual(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

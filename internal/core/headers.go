@@ -304,35 +304,3 @@ func HeaderList(lists ...[]string) string {
 	}
 	return strings.Join(out, ",")
 }
-
-// RequestsHeader reports whether Access-Control-Request-Headers names
-// name (lower case), in any case. It gives up (false) past the bounds
-// scanRequestHeaders refuses a list at, so hostile input costs no more
-// than the engine's own scan, and allocates nothing.
-func (q *Request) RequestsHeader(name string) bool {
-	empties, names := 0, 0
-	for _, line := range q.acrh {
-		for more := true; more; {
-			var el string
-			el, line, more = strings.Cut(line, ",")
-			switch el = strings.Trim(el, " \t"); {
-			case el == "":
-				if empties++; empties > maxEmptyElements {
-					return false
-				}
-			case strings.EqualFold(el, name):
-				return true
-			default:
-				if names++; names > maxRequestedHeaders {
-					return false
-				}
-			}
-		}
-	}
-	return false
-}
-
-// RequestsHeaders reports whether the preflight carries
-// Access-Control-Request-Headers at all (an empty list counts: callers only
-// use this to skip work).
-func (q *Request) RequestsHeaders() bool { return len(q.acrh) > 0 }

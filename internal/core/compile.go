@@ -19,30 +19,30 @@ func Compile(c Config) (*Engine, error) {
 
 // compile builds the Engine of a validated Config: every origin parses.
 func compile(c Config) *Engine {
-	p := &Engine{credentials: c.Credentials, debug: c.Debug}
+	e := &Engine{credentials: c.Credentials, debug: c.Debug}
 	patterns := make([]originPattern, 0, len(c.Origins))
 	for _, o := range c.Origins {
 		if op, err := ParseOrigin(o, c.OriginOptions); err == nil {
 			patterns = append(patterns, op)
 		}
 	}
-	p.origins = newOriginMatcher(patterns)
-	p.anyOrigin = p.origins.any && !c.Credentials
+	e.origins = newOriginMatcher(patterns)
+	e.anyOrigin = e.origins.any && !c.Credentials
 	var names []string
 	for _, h := range c.AllowHeaders {
 		if h == "*" {
-			p.anyHeader = true
+			e.anyHeader = true
 			continue
 		}
 		names = append(names, h)
 	}
 	names = append(names, c.ProtocolHeaders...)
-	p.headers = newHeaderSet(names)
-	p.allowAuth = p.headers.has("authorization")
+	e.headers = newHeaderSet(names)
+	e.allowAuth = e.headers.has("authorization")
 	if c.MaxAge >= 0 {
-		p.maxAge = strconv.Itoa(c.MaxAge)
+		e.maxAge = strconv.Itoa(c.MaxAge)
 	}
-	return p
+	return e
 }
 
 // Interner compiles Configs, sharing one *Engine between equal ones, so
@@ -84,15 +84,15 @@ func (in *Interner) Compile(c Config) *Engine {
 	}
 	id := identity{idOf(c.Origins), idOf(c.AllowHeaders), idOf(c.ProtocolHeaders),
 		c.Credentials, c.OriginOptions.AllowNull, c.OriginOptions.AllowInsecure, c.Debug, c.MaxAge}
-	if p := in.byIdentity[id]; p != nil {
-		return p
+	if e := in.byIdentity[id]; e != nil {
+		return e
 	}
 	k := c.key()
-	p := in.byContent[k]
-	if p == nil {
-		p = compile(c)
-		in.byContent[k] = p
+	e := in.byContent[k]
+	if e == nil {
+		e = compile(c)
+		in.byContent[k] = e
 	}
-	in.byIdentity[id] = p
-	return p
+	in.byIdentity[id] = e
+	return e
 }

@@ -22,20 +22,20 @@ type Engine struct {
 
 // AnyOrigin reports whether the policy answers every origin alike ("*"
 // without credentials).
-func (p *Engine) AnyOrigin() bool { return p.anyOrigin }
+func (e *Engine) AnyOrigin() bool { return e.anyOrigin }
 
 // AllowsOrigin reports whether a request with this single Origin value
 // would be granted.
-func (p *Engine) AllowsOrigin(origin string) bool { return p.origins.match(origin) }
+func (e *Engine) AllowsOrigin(origin string) bool { return e.origins.match(origin) }
 
 // headerAllowed reports whether a requested header name (any case) may be
 // sent.
-func (p *Engine) headerAllowed(name string) bool {
-	if p.headers.has(name) {
+func (e *Engine) headerAllowed(name string) bool {
+	if e.headers.has(name) {
 		return true
 	}
 	// "*" never covers Authorization (Fetch: CORS non-wildcard request-header name).
-	return p.anyHeader && !strings.EqualFold(name, "authorization")
+	return e.anyHeader && !strings.EqualFold(name, "authorization")
 }
 
 // Answer is what a middleware found for a preflight it matched to a route
@@ -57,11 +57,11 @@ type Answer struct {
 // Check reports whether the preflight q passes this policy's origin and
 // request-header checks, without writing anything or allocating. The
 // middlewares use it to ask the other RPCs a request could reach.
-func (p *Engine) Check(q *Request) Outcome {
-	if !p.origins.match(q.Origin) {
+func (e *Engine) Check(q *Request) Outcome {
+	if !e.origins.match(q.Origin) {
 		return Outcome{OriginNotAllowed, q.Origin}
 	}
-	_, refused, bad := scanRequestHeaders(q.acrh, p)
+	_, refused, bad := scanRequestHeaders(q.acrh, e)
 	switch {
 	case bad:
 		return Outcome{MalformedRequest, refused}
@@ -72,7 +72,7 @@ func (p *Engine) Check(q *Request) Outcome {
 }
 
 // Credentials reports whether the policy allows credentials.
-func (p *Engine) Credentials() bool { return p.credentials }
+func (e *Engine) Credentials() bool { return e.credentials }
 
 // Preflight answers the preflight q, which the middleware matched to a route
 // under this policy, as a says.
@@ -80,32 +80,32 @@ func (p *Engine) Credentials() bool { return p.credentials }
 // On success it writes 204 with the CORS headers; on refusal, 403 and no
 // CORS headers at all, allocating nothing. With Debug set, a refusal for a
 // method or header is answered as [Engine.Refuse] does.
-func (p *Engine) Preflight(w http.ResponseWriter, q *Request, a Answer) Outcome {
+func (e *Engine) Preflight(w http.ResponseWriter, q *Request, a Answer) Outcome {
 	o := q.Origin
-	if !p.origins.match(o) {
+	if !e.origins.match(o) {
 		w.WriteHeader(http.StatusForbidden)
 		return Outcome{OriginNotAllowed, o}
 	}
 	if a.Methods == "" {
-		return p.Refuse(w, q, Outcome{MethodNotAllowed, q.Method}, "")
+		return e.Refuse(w, q, Outcome{MethodNotAllowed, q.Method}, "")
 	}
 	acrh := q.acrh
-	rh, refused, bad := scanRequestHeaders(acrh, p)
+	rh, refused, bad := scanRequestHeaders(acrh, e)
 	switch {
 	case bad:
-		return p.Refuse(w, q, Outcome{MalformedRequest, refused}, a.Methods)
+		return e.Refuse(w, q, Outcome{MalformedRequest, refused}, a.Methods)
 	case refused != "":
-		return p.Refuse(w, q, Outcome{HeaderNotAllowed, refused}, a.Methods)
+		return e.Refuse(w, q, Outcome{HeaderNotAllowed, refused}, a.Methods)
 	}
 
 	h := w.Header()
 	prev := prevVary(h)
-	maxAge := p.maxAge
+	maxAge := e.maxAge
 	if a.Uncacheable {
 		maxAge = "0"
 	}
 	n := 3 // Allow-Origin, Allow-Methods, Vary
-	if p.credentials {
+	if e.credentials {
 		n++
 	}
 	if rh.count > 0 {
@@ -124,12 +124,12 @@ func (p *Engine) Preflight(w http.ResponseWriter, q *Request, a Answer) Outcome 
 		h[key] = vals[i : i+1 : i+1]
 		i++
 	}
-	if p.anyOrigin {
+	if e.anyOrigin {
 		put(hACAO, "*")
 	} else {
 		put(hACAO, o)
 	}
-	if p.credentials {
+	if e.credentials {
 		put(hACAC, "true")
 	}
 	put(hACAM, a.Methods)
@@ -160,23 +160,23 @@ func (p *Engine) Preflight(w http.ResponseWriter, q *Request, a Answer) Outcome 
 // refused header, Allow-Methods (methods) and the requested headers this
 // policy allows. Browsers check the method first, then the headers, and
 // name the first that fails.
-func (p *Engine) Refuse(w http.ResponseWriter, q *Request, out Outcome, methods string) Outcome {
-	if !p.debug || out.Reason == OriginNotAllowed || !p.origins.match(q.Origin) {
+func (e *Engine) Refuse(w http.ResponseWriter, q *Request, out Outcome, methods string) Outcome {
+	if !e.debug || out.Reason == OriginNotAllowed || !e.origins.match(q.Origin) {
 		w.WriteHeader(http.StatusForbidden)
 		return out
 	}
 	h := w.Header()
-	if p.anyOrigin {
+	if e.anyOrigin {
 		h[hACAO] = []string{"*"}
 	} else {
 		h[hACAO] = []string{q.Origin}
 	}
-	if p.credentials {
+	if e.credentials {
 		h[hACAC] = []string{"true"}
 	}
 	if out.Reason != MethodNotAllowed && methods != "" {
 		h[hACAM] = []string{methods}
-		if allowed := p.allowedSubset(q.acrh); allowed != "" {
+		if allowed := e.allowedSubset(q.acrh); allowed != "" {
 			h[hACAH] = []string{allowed}
 		}
 	}
@@ -187,12 +187,12 @@ func (p *Engine) Refuse(w http.ResponseWriter, q *Request, out Outcome, methods 
 
 // allowedSubset lists the requested header names this policy allows, for
 // debug answers only. The input was bounded by scanRequestHeaders first.
-func (p *Engine) allowedSubset(lines []string) string {
+func (e *Engine) allowedSubset(lines []string) string {
 	var out []string
 	for _, line := range lines {
 		for _, el := range strings.Split(line, ",") {
 			el = strings.Trim(el, " \t")
-			if el != "" && len(el) <= maxHeaderNameLen && IsToken(el) && p.headerAllowed(el) {
+			if el != "" && len(el) <= maxHeaderNameLen && IsToken(el) && e.headerAllowed(el) {
 				out = append(out, strings.ToLower(el))
 			}
 		}
@@ -203,9 +203,9 @@ func (p *Engine) allowedSubset(lines []string) string {
 // Actual decorates the response to a request that is not a preflight, before
 // the wrapped handler runs, and returns whether the origin was granted: it
 // is [Engine.Grants] followed by [Engine.Decorate].
-func (p *Engine) Actual(h http.Header, q *Request, expose string) bool {
-	granted := p.Grants(q)
-	p.Decorate(h, q, expose, granted)
+func (e *Engine) Actual(h http.Header, q *Request, expose string) bool {
+	granted := e.Grants(q)
+	e.Decorate(h, q, expose, granted)
 	return granted
 }
 
@@ -214,8 +214,8 @@ func (p *Engine) Actual(h http.Header, q *Request, expose string) bool {
 // the request's one Origin when the policy lists it. It writes nothing, so
 // a middleware can let the cross-origin request protection refuse the
 // request before anything is written for it.
-func (p *Engine) Grants(q *Request) bool {
-	return p.anyOrigin || p.origins.match(q.Origin)
+func (e *Engine) Grants(q *Request) bool {
+	return e.anyOrigin || e.origins.match(q.Origin)
 }
 
 // Decorate writes the CORS headers of an actual request that Grants judged.
@@ -225,8 +225,8 @@ func (p *Engine) Grants(q *Request) bool {
 // A request whose origin is not granted (or that has none) gets Vary:
 // Origin only: the answer depends on it. Under an any-origin policy,
 // Allow-Origin: * goes on every response instead, and no Vary.
-func (p *Engine) Decorate(h http.Header, q *Request, expose string, granted bool) {
-	if p.anyOrigin {
+func (e *Engine) Decorate(h http.Header, q *Request, expose string, granted bool) {
+	if e.anyOrigin {
 		n := 1
 		if expose != "" {
 			n++
@@ -245,7 +245,7 @@ func (p *Engine) Decorate(h http.Header, q *Request, expose string, granted bool
 		return
 	}
 	n := 2 // Allow-Origin, Vary
-	if p.credentials {
+	if e.credentials {
 		n++
 	}
 	if expose != "" {
@@ -256,7 +256,7 @@ func (p *Engine) Decorate(h http.Header, q *Request, expose string, granted bool
 	vals[0] = q.Origin
 	h[hACAO] = vals[0:1:1]
 	i := 1
-	if p.credentials {
+	if e.credentials {
 		vals[i] = "true"
 		h[hACAC] = vals[i : i+1 : i+1]
 		i++

@@ -118,8 +118,8 @@ const ProbeForeign = "https://protocors-verify.invalid"
 
 // ProbeOrigin returns an origin the engine allows: its first exact origin,
 // or one a pattern matches, or "" when it finds none.
-func (p *Engine) ProbeOrigin() string {
-	m := &p.origins
+func (e *Engine) ProbeOrigin() string {
+	m := &e.origins
 	if len(m.few) > 0 {
 		return m.few[0]
 	}
@@ -142,7 +142,7 @@ func (p *Engine) ProbeOrigin() string {
 			if port != "" {
 				o += ":" + port
 			}
-			if p.AllowsOrigin(o) {
+			if e.AllowsOrigin(o) {
 				return o
 			}
 		}
@@ -155,8 +155,8 @@ func (p *Engine) ProbeOrigin() string {
 
 // ProbeForeignFor returns ProbeForeign when the engine (nil: no CORS
 // policy) does not allow it, "" otherwise.
-func ProbeForeignFor(p *Engine) string {
-	if p != nil && p.AllowsOrigin(ProbeForeign) {
+func ProbeForeignFor(e *Engine) string {
+	if e != nil && e.AllowsOrigin(ProbeForeign) {
 		return ""
 	}
 	return ProbeForeign

@@ -152,8 +152,8 @@ type finding struct {
 }
 
 // findings returns the problems of the policies in fd, each once, in
-// source order of the scopes that cause them. opts.Sets is nil: set names
-// are checked, bindings are not (they are the deployment's).
+// source order of the scopes that cause them. opts.CheckBindings is off:
+// set names are checked, bindings are not (they are the deployment's).
 func findings(fd protoreflect.FileDescriptor, opts core.OriginOptions) []finding {
 	// Descriptors of this file that can carry a policy, by the name a
 	// core.Problem uses for them.

@@ -60,15 +60,17 @@ type options struct {
 	origins       []string
 	allowNull     bool
 	allowInsecure bool
-	// sets are the --origin-set bindings by name (never nil: New checks
-	// every set a policy names, so "no flag" means "nothing bound"), and
-	// setNames their names in first-flag order.
+	// sets are the --origin-set bindings by name (never nil, so
+	// addOriginSet can add to it), and setNames their names in first-flag
+	// order.
 	sets     map[string][]string
 	setNames []string
 }
 
 func (o *options) originOptions() core.OriginOptions {
-	return core.OriginOptions{AllowNull: o.allowNull, AllowInsecure: o.allowInsecure, Sets: o.sets}
+	// As New does, every set a policy names must be bound: no --origin-set
+	// flag means nothing is bound.
+	return core.OriginOptions{AllowNull: o.allowNull, AllowInsecure: o.allowInsecure, Sets: o.sets, CheckBindings: true}
 }
 
 // originSetForm is the syntax of --origin-set, for its help and its errors.

@@ -24,11 +24,14 @@ type OriginOptions struct {
 	// AllowInsecure permits plain http:// origins other than loopback
 	// together with credentials.
 	AllowInsecure bool
-	// Sets are the origin sets bound at run time (WithOriginSet), by name.
-	// nil: the sets a policy names are not checked against bindings (a lint
-	// of the protos alone); non-nil: every set an enabled policy names must
-	// be bound, and its members count as the policy's origins.
+	// Sets are the origin sets bound at run time (WithOriginSet), by name;
+	// their members count as the origins of the policies that name them.
 	Sets map[string][]string
+	// CheckBindings requires every set an enabled policy names to be bound
+	// in Sets, as New does. Off, the names are checked but not their
+	// bindings: a lint of the protos alone, which cannot know the
+	// deployment's sets.
+	CheckBindings bool
 
 	// named, when not nil, records the bound sets that an enabled policy
 	// names, as Validate meets them, so New can log the bound sets that no

@@ -84,7 +84,7 @@ func (p *Pipeline) check(e *Effective) (*Effective, bool) {
 		return e, false
 	}
 	opts := p.settings.OriginOptions
-	if opts.Sets != nil && len(e.Policy.AllowOriginSets) > 0 && e.Policy.GetAllowCredentials() {
+	if opts.CheckBindings && len(e.Policy.AllowOriginSets) > 0 && e.Policy.GetAllowCredentials() {
 		// Validate checks each member of a named set against credentials,
 		// per RPC: give it only the members that fail, found once, so a
 		// thousand RPCs naming a set of thousands cost one pass over it.

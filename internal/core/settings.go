@@ -92,11 +92,9 @@ func (s *Settings) defaultPolicy() (*corspb.Policy, Problems) {
 		}
 		def.AllowOrigins = append([]string(nil), s.Origins...)
 	}
-	if s.OriginOptions.Sets == nil {
-		// New checks every set a policy names against the bindings, and
-		// none were given.
-		s.OriginOptions.Sets = map[string][]string{}
-	}
+	// New checks every set a policy names against the bindings, given or
+	// not.
+	s.OriginOptions.CheckBindings = true
 	if s.Logger != nil && len(s.OriginOptions.Sets) > 0 {
 		s.OriginOptions.named = make(map[string]bool) // for logOriginSets
 	}

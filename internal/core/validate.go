@@ -53,7 +53,7 @@ func Validate(e *Effective, opts OriginOptions) Problems {
 			add(KindOriginSet, FieldAllowOriginSets, field, name, setNameRule)
 			continue
 		}
-		if opts.Sets == nil {
+		if !opts.CheckBindings {
 			continue // bindings unknown: a lint of the protos alone
 		}
 		members, ok := opts.Sets[name]

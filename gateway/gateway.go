@@ -134,12 +134,12 @@ func (e *entry) name() string {
 // *protocors.Error naming every problem found, by descriptor full name,
 // field and value.
 func New(opts ...Option) (*Middleware, error) {
-	st, err := build(opts, nil)
-	if err != nil {
+	// Reconfigure on a new Middleware: with no running state there is no
+	// route analysis to reuse and no route to keep.
+	m := &Middleware{}
+	if err := m.Reconfigure(opts...); err != nil {
 		return nil, err
 	}
-	m := &Middleware{}
-	m.state.Store(st)
 	return m, nil
 }
 
@@ -175,8 +175,12 @@ func (m *Middleware) Reconfigure(opts ...Option) error {
 }
 
 // keeps reports, as a configuration error, every route of old (method and
-// path template) that st lacks.
+// path template) that st lacks. A nil old, the state of a new Middleware,
+// has none.
 func (st *state) keeps(old *state) error {
+	if old == nil {
+		return nil
+	}
 	routes := make(map[string]bool, len(st.entries))
 	for _, e := range st.entries {
 		routes[e.method+" "+e.template] = true

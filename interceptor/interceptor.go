@@ -91,12 +91,12 @@ type entry struct {
 // *protocors.Error naming every problem found, by descriptor full name,
 // field and value.
 func New(opts ...Option) (*Middleware, error) {
-	st, err := build(opts)
-	if err != nil {
+	// Reconfigure on a new Middleware: nothing is mounted yet, so it only
+	// builds and stores the state.
+	m := &Middleware{}
+	if err := m.Reconfigure(opts...); err != nil {
 		return nil, err
 	}
-	m := &Middleware{}
-	m.state.Store(st)
 	return m, nil
 }
 

@@ -62,7 +62,8 @@ func TestScenarios(t *testing.T) {
 // off.
 func ours(name string) bool {
 	switch name {
-	case "connect", "gateway", "connect-noprotect", "gateway-noprotect", "connect-metrics", "gateway-metrics":
+	case "connect", "gateway", "connect-noprotect", "gateway-noprotect", "connect-metrics", "gateway-metrics",
+		"gateway-var", "gateway-name", "gateway-verb":
 		return true
 	}
 	return false

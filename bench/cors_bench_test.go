@@ -36,7 +36,10 @@ func (s scenario) instanceRecording(tb testing.TB, rw row, ran *bool) (instance,
 		})
 	}
 	path := echoProcedure
-	if rw.gateway {
+	switch {
+	case rw.path != "":
+		path = rw.path
+	case rw.gateway:
 		path = echoPath
 	}
 	return instance{h: rw.wrap(tb, s.spec, next), r: s.req(path), body: s.body}, true

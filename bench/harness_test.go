@@ -145,7 +145,10 @@ type row struct {
 	// actualOnly rows skip preflights: the protection never looks at
 	// one, so a row without it would repeat its sibling's preflight rows.
 	actualOnly bool
-	wrap       func(tb testing.TB, s spec, next http.Handler) http.Handler
+	// path, if set, is where the row's requests go instead of
+	// echoProcedure or echoPath: a templated gateway route.
+	path string
+	wrap func(tb testing.TB, s spec, next http.Handler) http.Handler
 }
 
 // addOurs inserts our rows before "core", so the table lists ours first

@@ -38,6 +38,12 @@ type skid struct {
 type sentry struct {
 	entry
 	m int
+	// keyed: the trie keys every segment of the pattern (no "**", no
+	// verb, at most maxDepth segments), so a path whose walk reaches the
+	// pattern's node with no component left matches it: every component
+	// was compared on the way, a literal by value, a variable by the "*"
+	// edge. Only a percent-escape check (Path.check) is left to matchPath.
+	keyed bool
 }
 
 // maxLists bounds how many trie nodes one search collects patterns from
@@ -62,12 +68,12 @@ func searchKeys(t *Template) int {
 // buildSearch fills the search trie from the per-method tries.
 func (tb *Table) buildSearch() {
 	tb.search = &snode{}
-	tb.all = tb.all[:0]
+	tb.all = snode{}
 	for m, root := range tb.roots {
 		var walk func(*node)
 		walk = func(n *node) {
 			for _, e := range n.entries {
-				tb.insert(sentry{e, m})
+				tb.insert(sentry{entry: e, m: m})
 			}
 			for _, c := range n.children {
 				walk(c)
@@ -92,13 +98,15 @@ func (tb *Table) buildSearch() {
 		}
 	}
 	freeze(tb.search)
-	slices.SortFunc(tb.all, byPrio)
+	slices.SortFunc(tb.all.entries, byPrio)
 }
 
 func (tb *Table) insert(e sentry) {
-	tb.all = append(tb.all, e)
+	keys := searchKeys(e.t)
+	e.keyed = e.t.deep < 0 && e.t.Verb == "" && keys == len(e.t.Segments)
+	tb.all.entries = append(tb.all.entries, e)
 	n := tb.search
-	for _, seg := range e.t.Segments[:searchKeys(e.t)] {
+	for _, seg := range e.t.Segments[:keys] {
 		if seg.Kind == Star {
 			if n.star == nil {
 				n.star = &snode{}
@@ -124,23 +132,34 @@ func (n *snode) lit(key string) *snode {
 }
 
 // lists collects the pattern lists of every node the path reaches.
+// Small, because every lookup off the exact index zeroes one: nodes
+// rather than their lists, 32-bit heads, a bit set.
 type lists struct {
-	l        [maxLists][]sentry
-	heads    [maxLists]int
-	k        int
+	l     [maxLists]*snode
+	heads [maxLists]uint32
+	// ended has bit i set when the walk reached l[i] with every component
+	// of the path compared, so its keyed patterns match.
+	ended    uint16
+	k        uint8
 	overflow bool
 }
 
+// collect walks the trie from n, at depth components into p (the next one
+// at offset off of p.s, past its end when none is left).
 func (ls *lists) collect(n *snode, p *Path, depth, off int) {
+	ended := off > len(p.s)
 	if len(n.entries) > 0 {
 		if ls.k == maxLists {
 			ls.overflow = true
 			return
 		}
-		ls.l[ls.k] = n.entries
+		ls.l[ls.k] = n
+		if ended {
+			ls.ended |= 1 << ls.k
+		}
 		ls.k++
 	}
-	if depth >= maxDepth || depth >= p.n || (n.lits == nil && n.star == nil) {
+	if depth >= maxDepth || ended || (n.lits == nil && n.star == nil) {
 		return
 	}
 	comp, next := p.next(p.s, off)
@@ -153,20 +172,30 @@ func (ls *lists) collect(n *snode, p *Path, depth, off int) {
 }
 
 // next returns the collected pattern of highest precedence not returned
-// yet.
-func (ls *lists) next() (sentry, bool) {
-	best := -1
-	for i := 0; i < ls.k; i++ {
-		if ls.heads[i] < len(ls.l[i]) && (best < 0 || ls.l[i][ls.heads[i]].prio > ls.l[best][ls.heads[best]].prio) {
-			best = i
+// yet, and whether the walk proved it matches (see sentry.keyed) when the
+// path needs no percent-escape check.
+func (ls *lists) next() (e *sentry, ended bool) {
+	best, prio := -1, 0
+	for i := range int(ls.k) {
+		if l := ls.l[i].entries; int(ls.heads[i]) < len(l) && (best < 0 || l[ls.heads[i]].prio > prio) {
+			best, prio = i, l[ls.heads[i]].prio
 		}
 	}
 	if best < 0 {
-		return sentry{}, false
+		return nil, false
 	}
-	e := ls.l[best][ls.heads[best]]
+	e = &ls.l[best].entries[ls.heads[best]]
 	ls.heads[best]++
-	return e, true
+	return e, ls.ended&(1<<best) != 0
+}
+
+// match reports whether e matches p, where ended says the trie walk
+// reached e's node with every component of p compared.
+func (tb *Table) match(e *sentry, ended bool, p *Path) Result {
+	if ended && e.keyed && !p.check {
+		return Found
+	}
+	return e.t.matchPath(p, tb.StrictDeepWildcard)
 }
 
 // gather collects the patterns that can match p.
@@ -179,14 +208,13 @@ func (ls *lists) next() (sentry, bool) {
 // patterns than ls has room for. Either way the work is what the mux
 // itself does for such a path: every pattern of the method, in order.
 func (tb *Table) gather(p *Path, ls *lists) {
-	p.split()
 	if p.check && malformed(p.s) {
-		ls.l[0], ls.k = tb.all, 1
+		ls.l[0], ls.k = &tb.all, 1
 		return
 	}
 	ls.collect(tb.search, p, 0, 0)
 	if ls.overflow {
-		ls.l[0], ls.k = tb.all, 1
+		ls.l[0], ls.ended, ls.k = &tb.all, 0, 1
 	}
 }
 
@@ -195,14 +223,14 @@ func (tb *Table) findOne(p *Path, m int) (id int, res Result) {
 	var ls lists
 	tb.gather(p, &ls)
 	for {
-		e, ok := ls.next()
-		if !ok {
+		e, ended := ls.next()
+		if e == nil {
 			return -1, NotFound
 		}
 		if e.m != m {
 			continue
 		}
-		switch e.t.matchPath(p, tb.StrictDeepWildcard) {
+		switch tb.match(e, ended, p) {
 		case Found:
 			return e.id, Found
 		case Malformed:
@@ -229,14 +257,14 @@ func (tb *Table) findAll(p *Path, ids []int) {
 	var ls lists
 	tb.gather(p, &ls)
 	for open > 0 {
-		e, ok := ls.next()
-		if !ok {
+		e, ended := ls.next()
+		if e == nil {
 			return
 		}
 		if decided[e.m] {
 			continue
 		}
-		switch e.t.matchPath(p, tb.StrictDeepWildcard) {
+		switch tb.match(e, ended, p) {
 		case Found:
 			ids[e.m] = e.id
 		case NotFound:

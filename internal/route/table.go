@@ -75,8 +75,16 @@ func (p *Path) split() {
 	}
 	p.ready = true
 	if !p.split3 {
-		p.n = 1 + strings.Count(p.s, "/")
-		p.last = p.s[strings.LastIndexByte(p.s, '/')+1:]
+		// One byte loop: request paths are short, and strings.Count and
+		// LastIndexByte would each pay their vector setup.
+		n, start := 1, 0
+		for i := 0; i < len(p.s); i++ {
+			if p.s[i] == '/' {
+				n++
+				start = i + 1
+			}
+		}
+		p.n, p.last = n, p.s[start:]
 		return
 	}
 	p.n = 1
@@ -111,8 +119,12 @@ func (p *Path) next(s string, off int) (string, int) {
 		return "", off
 	}
 	if !p.split3 {
-		if i := strings.IndexByte(s[off:], '/'); i >= 0 {
-			return s[off : off+i], off + i + 1
+		// A byte loop: components are a few bytes long, shorter than
+		// what strings.IndexByte's vector setup pays off for.
+		for i := off; i < len(s); i++ {
+			if s[i] == '/' {
+				return s[off:i], i + 1
+			}
 		}
 		return s[off:], len(s) + 1
 	}
@@ -139,6 +151,13 @@ const (
 
 // matchPath reports whether the template matches p.
 func (t *Template) matchPath(p *Path, strict bool) Result {
+	if v := t.Verb; v != "" {
+		// The path's last component is a suffix of it: one that does not
+		// end in ":verb" is refused before the path is split.
+		if len(p.s) <= len(v)+1 || p.s[len(p.s)-len(v)-1] != ':' || p.s[len(p.s)-len(v):] != v {
+			return NotFound
+		}
+	}
 	p.split()
 	s := p.s
 	if t.Verb != "" {
@@ -222,10 +241,13 @@ type Table struct {
 	// patterns for these paths once, so one hash answers a lookup there
 	// for every method at once.
 	exact map[string][]int
+	// exactLens has bit l%64 set for every length l of a key of exact: a
+	// path of another length (most templated paths) skips the hash.
+	exactLens uint64
 	// search answers lookups of other paths, for every method at once
 	// (search.go); all is every pattern by precedence, its fallback.
 	search *snode
-	all    []sentry
+	all    snode // every pattern, in its entries only
 }
 
 type entry struct {
@@ -348,6 +370,7 @@ func (tb *Table) indexLiterals() {
 		p := Path{s: key}
 		tb.findAll(&p, at)
 		tb.exact[key] = at
+		tb.exactLens |= 1 << (len(key) % 64)
 	}
 }
 
@@ -399,13 +422,23 @@ func (tb *Table) Lookup(method string, p *Path) (id int, res Result) {
 	if i < 0 {
 		return -1, NotFound
 	}
-	if at, ok := tb.exact[p.s]; ok {
+	if at, ok := tb.exactAt(p); ok {
 		if at[i] < 0 {
 			return -1, NotFound
 		}
 		return at[i], Found
 	}
 	return tb.findOne(p, i)
+}
+
+// exactAt returns what every method runs at p when the exact index holds
+// it.
+func (tb *Table) exactAt(p *Path) ([]int, bool) {
+	if tb.exactLens&(1<<(len(p.s)%64)) == 0 {
+		return nil, false
+	}
+	at, ok := tb.exact[p.s]
+	return at, ok
 }
 
 // LookupAll is Lookup for every method at once: element i of the result
@@ -415,7 +448,7 @@ func (tb *Table) Lookup(method string, p *Path) (id int, res Result) {
 // hash for every method, the others one walk of the search trie.
 func (tb *Table) LookupAll(p *Path, buf []int) []int {
 	ids := buf[:len(tb.roots)]
-	if at, ok := tb.exact[p.s]; ok {
+	if at, ok := tb.exactAt(p); ok {
 		copy(ids, at)
 		return ids
 	}

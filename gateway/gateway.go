@@ -376,6 +376,9 @@ func (st *state) compile(pl *core.Pipeline, entries []*entry, prev *state) (anal
 				e.engine = pl.Compile(pl.Config(e.eff, contentType))
 			}
 			e.expose = exposeValue(e.eff.Policy.ExposeHeaders)
+			if e.engine.AnyOrigin() {
+				st.gate.NoteAnyOrigin()
+			}
 		}
 	}
 	st.entries = entries

@@ -14,7 +14,9 @@ import (
 // will run (method override and form fallback included): it is refused
 // with 403 if the cross-origin request protection refuses it, and
 // otherwise gets the CORS headers of that route's policy before the mux
-// runs.
+// runs; except a request no browser marked, of a method whose responses
+// caches do not reuse, which reaches the mux untouched before any lookup
+// (core.Gate.Unmarked).
 func (m *Middleware) Handler(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		core.ProbeSaw(r, m)  // protocorstest.Verify only: one atomic load otherwise
@@ -30,7 +32,7 @@ func (m *Middleware) Handler(mux http.Handler) http.Handler {
 			st.answerPreflight(w, r, &q, &plan)
 			return
 		}
-		if st.actual(w, r, &q) {
+		if st.gate.Unmarked(r, &q) || st.actual(w, r, &q) {
 			mux.ServeHTTP(w, r)
 		}
 	})

@@ -23,6 +23,13 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		core.ProbeSaw(r, m)  // protocorstest.Verify only: one atomic load otherwise
 		st := m.state.Load() // one configuration for the whole request
+		q := core.ReadRequest(r)
+		if st.gate.Unmarked(r, &q) {
+			// No browser marked it and its response is not reused:
+			// nothing to write, whatever the procedure.
+			next.ServeHTTP(w, r)
+			return
+		}
 		e := st.entries[r.URL.Path]
 		if e == nil {
 			if st.gate.Unknown(w, r) {
@@ -30,7 +37,6 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			}
 			return
 		}
-		q := core.ReadRequest(r)
 		if q.IsPreflight() {
 			if e.engine == nil {
 				next.ServeHTTP(w, r)

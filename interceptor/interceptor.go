@@ -188,6 +188,9 @@ func build(opts []Option) (*state, error) {
 			if eff, ok := pl.Method(md); ok {
 				e.compile(md, eff.Policy.ExposeHeaders)
 				e.engine = pl.Compile(pl.Config(eff, protocolHeaders))
+				if e.engine.AnyOrigin() {
+					m.gate.NoteAnyOrigin()
+				}
 			}
 			e.counts = metrics.Route(
 				attribute.String("rpc.system", "connect_rpc"),

@@ -28,6 +28,38 @@ type Gate struct {
 	// unknown extends the protection to requests no route knows
 	// (WithUnknownPathProtection).
 	unknown bool
+	// anyOrigin: some RPC's policy answers Access-Control-Allow-Origin: *
+	// on every response, Origin or not (NoteAnyOrigin).
+	anyOrigin bool
+}
+
+// NoteAnyOrigin tells g that some RPC's policy is "*" without credentials,
+// whose responses all carry Access-Control-Allow-Origin: *: a request
+// without Origin then needs its route found (Unmarked says false).
+func (g *Gate) NoteAnyOrigin() { g.anyOrigin = true }
+
+// Unmarked reports whether r may reach the wrapped handler untouched
+// before its route is even looked up, as jub0bs/cors and rs/cors never
+// look one up: whatever RPC it reaches, nothing would be written for it
+// and nothing counted or logged. That holds for a request
+//   - with no Origin and no Sec-Fetch-Site: no browser marked it, so it is
+//     not cross-origin and the protection lets it through (CrossOrigin),
+//     and no policy grants it anything;
+//   - whose method is neither GET nor HEAD: the one header such a request
+//     could get is Vary: Origin, which may be left off responses that
+//     caches never reuse for another request (RFC 9111 §4: a stored
+//     response serves only requests of a method that allows it; a POST
+//     response can serve a later GET only with explicit freshness and a
+//     Content-Location, RFC 9110 §9.3.3, and even then it carries no CORS
+//     header to leak: at worst a later cross-origin GET fails);
+//   - where no policy answers Access-Control-Allow-Origin: * to everyone
+//     (NoteAnyOrigin), which would go on this response too.
+//
+// This is the no-Origin request of a non-browser client calling an RPC:
+// the commonest request a middleware sees, left at a few header reads.
+func (g *Gate) Unmarked(r *http.Request, q *Request) bool {
+	return !q.HasOrigin() && !g.anyOrigin && r.Method != http.MethodGet && r.Method != http.MethodHead &&
+		len(r.Header[hSecFetchSite]) == 0
 }
 
 // NewGate returns the Gate the settings ask for. overrideOff is the

@@ -158,6 +158,9 @@ func (t *Template) matchPath(p *Path, strict bool) Result {
 			return NotFound
 		}
 	}
+	if t.deep < 0 && !p.split3 {
+		return t.matchFlat(p)
+	}
 	p.split()
 	s := p.s
 	if t.Verb != "" {
@@ -199,6 +202,40 @@ func (t *Template) matchPath(p *Path, strict bool) Result {
 	}
 	if pos < p.n {
 		return NotFound
+	}
+	return Found
+}
+
+// matchFlat is matchPath for a template without "**" and a path split at
+// '/' only, whose verb (if any) the caller found at the end of p.s: the
+// path need not be split first, since no segment needs the number of
+// components, and the last component is what follows the last '/'.
+func (t *Template) matchFlat(p *Path) Result {
+	s := p.s
+	if v := t.Verb; v != "" {
+		// Something must precede ":verb" in the last component.
+		s = s[:len(s)-len(v)-1]
+		if s == "" || s[len(s)-1] == '/' {
+			return NotFound
+		}
+	}
+	off := 0
+	var comp string
+	for _, seg := range t.Segments {
+		if off > len(s) {
+			return NotFound // fewer components than segments
+		}
+		comp, off = p.next(s, off)
+		if seg.Kind == Literal {
+			if comp != seg.Literal {
+				return NotFound
+			}
+		} else if p.check && malformed(comp) {
+			return Malformed
+		}
+	}
+	if off <= len(s) {
+		return NotFound // more components than segments
 	}
 	return Found
 }

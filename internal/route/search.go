@@ -20,7 +20,11 @@ type snode struct {
 	lits    map[string]*snode
 	few     []skid // lits as a list when there are few
 	star    *snode
-	entries []sentry // patterns whose keys end here, highest precedence first
+	entries []sentry // patterns whose keys end here, highest precedence first, until Freeze moves them to Table.flat
+	// lo and hi place entries in Table.flat, where a search reads them:
+	// a search records ranges, which hold no pointers, so recording them
+	// costs no write barrier while the collector runs.
+	lo, hi int32
 }
 
 // fewKids is how many literal children are compared in turn rather than
@@ -69,6 +73,7 @@ func searchKeys(t *Template) int {
 func (tb *Table) buildSearch() {
 	tb.search = &snode{}
 	tb.all = snode{}
+	tb.flat = tb.flat[:0]
 	for m, root := range tb.roots {
 		var walk func(*node)
 		walk = func(n *node) {
@@ -82,9 +87,16 @@ func (tb *Table) buildSearch() {
 		walk(root)
 	}
 	byPrio := func(a, b sentry) int { return b.prio - a.prio }
+	place := func(n *snode) {
+		n.lo = int32(len(tb.flat))
+		tb.flat = append(tb.flat, n.entries...)
+		n.hi = int32(len(tb.flat))
+		n.entries = nil // read from flat from now on
+	}
 	var freeze func(*snode)
 	freeze = func(n *snode) {
 		slices.SortFunc(n.entries, byPrio)
+		place(n)
 		if len(n.lits) > 0 && len(n.lits) <= fewKids {
 			for k, c := range n.lits {
 				n.few = append(n.few, skid{k, c})
@@ -99,6 +111,7 @@ func (tb *Table) buildSearch() {
 	}
 	freeze(tb.search)
 	slices.SortFunc(tb.all.entries, byPrio)
+	place(&tb.all)
 }
 
 func (tb *Table) insert(e sentry) {
@@ -131,14 +144,14 @@ func (n *snode) lit(key string) *snode {
 	return n.lits[key]
 }
 
-// lists collects the pattern lists of every node the path reaches.
-// Small, because every lookup off the exact index zeroes one: nodes
-// rather than their lists, 32-bit heads, a bit set.
+// lists collects the pattern lists of every node the path reaches, as
+// ranges of Table.flat. Small and free of pointers, because every lookup
+// off the exact index zeroes one and fills it.
 type lists struct {
-	l     [maxLists]*snode
-	heads [maxLists]uint32
-	// ended has bit i set when the walk reached l[i] with every component
-	// of the path compared, so its keyed patterns match.
+	// r[i] is the i-th list's next pattern and its end in Table.flat.
+	r [maxLists][2]int32
+	// ended has bit i set when the walk reached list i's node with every
+	// component of the path compared, so its keyed patterns match.
 	ended    uint16
 	k        uint8
 	overflow bool
@@ -148,12 +161,12 @@ type lists struct {
 // at offset off of p.s, past its end when none is left).
 func (ls *lists) collect(n *snode, p *Path, depth, off int) {
 	ended := off > len(p.s)
-	if len(n.entries) > 0 {
+	if n.hi > n.lo {
 		if ls.k == maxLists {
 			ls.overflow = true
 			return
 		}
-		ls.l[ls.k] = n
+		ls.r[ls.k] = [2]int32{n.lo, n.hi}
 		if ended {
 			ls.ended |= 1 << ls.k
 		}
@@ -172,20 +185,20 @@ func (ls *lists) collect(n *snode, p *Path, depth, off int) {
 }
 
 // next returns the collected pattern of highest precedence not returned
-// yet, and whether the walk proved it matches (see sentry.keyed) when the
-// path needs no percent-escape check.
-func (ls *lists) next() (e *sentry, ended bool) {
+// yet (from flat, the table's), and whether the walk proved it matches
+// (see sentry.keyed) when the path needs no percent-escape check.
+func (ls *lists) next(flat []sentry) (e *sentry, ended bool) {
 	best, prio := -1, 0
 	for i := range int(ls.k) {
-		if l := ls.l[i].entries; int(ls.heads[i]) < len(l) && (best < 0 || l[ls.heads[i]].prio > prio) {
-			best, prio = i, l[ls.heads[i]].prio
+		if h := ls.r[i][0]; h < ls.r[i][1] && (best < 0 || flat[h].prio > prio) {
+			best, prio = i, flat[h].prio
 		}
 	}
 	if best < 0 {
 		return nil, false
 	}
-	e = &ls.l[best].entries[ls.heads[best]]
-	ls.heads[best]++
+	e = &flat[ls.r[best][0]]
+	ls.r[best][0]++
 	return e, ls.ended&(1<<best) != 0
 }
 
@@ -208,13 +221,14 @@ func (tb *Table) match(e *sentry, ended bool, p *Path) Result {
 // patterns than ls has room for. Either way the work is what the mux
 // itself does for such a path: every pattern of the method, in order.
 func (tb *Table) gather(p *Path, ls *lists) {
+	all := [2]int32{tb.all.lo, tb.all.hi}
 	if p.check && malformed(p.s) {
-		ls.l[0], ls.k = &tb.all, 1
+		ls.r[0], ls.k = all, 1
 		return
 	}
 	ls.collect(tb.search, p, 0, 0)
 	if ls.overflow {
-		ls.l[0], ls.ended, ls.k = &tb.all, 0, 1
+		ls.r[0], ls.ended, ls.k = all, 0, 1
 	}
 }
 
@@ -223,7 +237,7 @@ func (tb *Table) findOne(p *Path, m int) (id int, res Result) {
 	var ls lists
 	tb.gather(p, &ls)
 	for {
-		e, ended := ls.next()
+		e, ended := ls.next(tb.flat)
 		if e == nil {
 			return -1, NotFound
 		}
@@ -257,7 +271,7 @@ func (tb *Table) findAll(p *Path, ids []int) {
 	var ls lists
 	tb.gather(p, &ls)
 	for open > 0 {
-		e, ended := ls.next()
+		e, ended := ls.next(tb.flat)
 		if e == nil {
 			return
 		}

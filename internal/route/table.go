@@ -284,7 +284,8 @@ type Table struct {
 	// search answers lookups of other paths, for every method at once
 	// (search.go); all is every pattern by precedence, its fallback.
 	search *snode
-	all    snode // every pattern, in its entries only
+	all    snode    // every pattern, in its entries only
+	flat   []sentry // every node's entries, all's last (snode.lo, hi)
 }
 
 type entry struct {

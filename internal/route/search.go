@@ -42,11 +42,12 @@ type skid struct {
 type sentry struct {
 	entry
 	m int
-	// keyed: the trie keys every segment of the pattern (no "**", no
-	// verb, at most maxDepth segments), so a path whose walk reaches the
-	// pattern's node with no component left matches it: every component
-	// was compared on the way, a literal by value, a variable by the "*"
-	// edge. Only a percent-escape check (Path.check) is left to matchPath.
+	// keyed: the trie keys every segment of the pattern (no "**", at
+	// most maxDepth segments), so a path whose walk reaches the pattern's
+	// node with no component left matches it: every component was
+	// compared on the way, a literal by value, a variable by the "*" edge.
+	// Only the verb (see match) and a percent-escape check (Path.check)
+	// are left.
 	keyed bool
 }
 
@@ -56,14 +57,16 @@ const maxLists = 16
 
 // searchKeys returns how many leading segments of t key it in the search
 // trie: up to "**" (which matches any number of components) and at most
-// maxDepth; for a pattern with a verb, never a segment that can meet the
-// path's last component, which carries the verb.
+// maxDepth; for a pattern with a verb, never a literal that can meet the
+// path's last component, which carries the verb. A variable can: the "*"
+// edge takes any component, "t1:cancel" included, so the commonest custom
+// method, "/v1/{name=things/*}:cancel", is keyed whole.
 func searchKeys(t *Template) int {
 	k := len(t.Segments)
 	if t.deep >= 0 {
 		k = t.deep
 	}
-	if t.Verb != "" {
+	if t.Verb != "" && (t.deep >= 0 || t.Segments[len(t.Segments)-1].Kind != Star) {
 		k = min(k, t.min-1)
 	}
 	return max(0, min(k, maxDepth))
@@ -116,7 +119,7 @@ func (tb *Table) buildSearch() {
 
 func (tb *Table) insert(e sentry) {
 	keys := searchKeys(e.t)
-	e.keyed = e.t.deep < 0 && e.t.Verb == "" && keys == len(e.t.Segments)
+	e.keyed = e.t.deep < 0 && keys == len(e.t.Segments)
 	tb.all.entries = append(tb.all.entries, e)
 	n := tb.search
 	for _, seg := range e.t.Segments[:keys] {
@@ -158,29 +161,42 @@ type lists struct {
 }
 
 // collect walks the trie from n, at depth components into p (the next one
-// at offset off of p.s, past its end when none is left).
+// at offset off of p.s, past its end when none is left). It loops down
+// while one child matches and recurses only where the path can follow
+// both a literal and a variable.
 func (ls *lists) collect(n *snode, p *Path, depth, off int) {
-	ended := off > len(p.s)
-	if n.hi > n.lo {
-		if ls.k == maxLists {
-			ls.overflow = true
+	for {
+		ended := off > len(p.s)
+		if n.hi > n.lo {
+			if ls.k == maxLists {
+				ls.overflow = true
+				return
+			}
+			ls.r[ls.k] = [2]int32{n.lo, n.hi}
+			if ended {
+				ls.ended |= 1 << ls.k
+			}
+			ls.k++
+		}
+		if depth >= maxDepth || ended || (n.lits == nil && n.star == nil) {
 			return
 		}
-		ls.r[ls.k] = [2]int32{n.lo, n.hi}
-		if ended {
-			ls.ended |= 1 << ls.k
+		comp, next := p.next(p.s, off)
+		var c *snode
+		if n.lits != nil {
+			c = n.lit(comp)
 		}
-		ls.k++
-	}
-	if depth >= maxDepth || ended || (n.lits == nil && n.star == nil) {
-		return
-	}
-	comp, next := p.next(p.s, off)
-	if c := n.lit(comp); c != nil {
-		ls.collect(c, p, depth+1, next)
-	}
-	if n.star != nil {
-		ls.collect(n.star, p, depth+1, next)
+		switch {
+		case c == nil:
+			c = n.star
+			if c == nil {
+				return
+			}
+		case n.star != nil:
+			ls.collect(c, p, depth+1, next)
+			c = n.star
+		}
+		n, depth, off = c, depth+1, next
 	}
 }
 
@@ -206,7 +222,19 @@ func (ls *lists) next(flat []sentry) (e *sentry, ended bool) {
 // reached e's node with every component of p compared.
 func (tb *Table) match(e *sentry, ended bool, p *Path) Result {
 	if ended && e.keyed && !p.check {
-		return Found
+		v := e.t.Verb
+		if v == "" {
+			return Found
+		}
+		if !p.split3 {
+			// The last component, which the "*" edge took whole, must
+			// end in ":verb" with something before it.
+			s := p.s
+			if len(s) > len(v)+1 && s[len(s)-len(v)-1] == ':' && s[len(s)-len(v):] == v && s[len(s)-len(v)-2] != '/' {
+				return Found
+			}
+			return NotFound
+		}
 	}
 	return e.t.matchPath(p, tb.StrictDeepWildcard)
 }

@@ -15,8 +15,8 @@ import (
 // with 403 if the cross-origin request protection refuses it, and
 // otherwise gets the CORS headers of that route's policy before the mux
 // runs; except a request no browser marked, of a method whose responses
-// caches do not reuse, which reaches the mux untouched before any lookup
-// (core.Gate.Unmarked).
+// caches do not reuse, which reaches the mux untouched before any lookup:
+// nothing would be written for it whatever its route.
 func (m *Middleware) Handler(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		core.ProbeSaw(r, m)  // protocorstest.Verify only: one atomic load otherwise

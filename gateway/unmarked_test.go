@@ -2,12 +2,15 @@ package gateway_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"testing"
 
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
+	"github.com/protocors/protocors/gateway"
 )
 
 // TestUnmarkedRequests: a request no browser marked (no Origin, no
@@ -68,5 +71,40 @@ func TestUnmarkedRequests(t *testing.T) {
 				t.Errorf("refusal with Vary %q", w.Header()["Vary"])
 			}
 		})
+	}
+}
+
+// TestUnmarkedAfterReconfigure: Reconfigure to a "*" policy makes a
+// request without Origin find its route again, so it gets that policy's
+// Access-Control-Allow-Origin: *; and back.
+func TestUnmarkedAfterReconfigure(t *testing.T) {
+	mux := runtime.NewServeMux()
+	if err := mux.HandlePath("POST", "/v1/things/{name}", func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {}); err != nil {
+		t.Fatal(err)
+	}
+	only := func(origin string) []gateway.Option {
+		return []gateway.Option{protocors.WithFiles(new(protoregistry.Files)),
+			gateway.WithRoute("POST", "/v1/things/{name}", &corspb.Policy{AllowOrigins: []string{origin}})}
+	}
+	mw, err := gateway.New(only(pageOrigin)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := mw.Handler(mux)
+	for i, origin := range []string{pageOrigin, "*", pageOrigin} {
+		if i > 0 {
+			if err := mw.Reconfigure(only(origin)...); err != nil {
+				t.Fatal(err)
+			}
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("POST", "https://api.example.com/v1/things/t1", nil))
+		want := ""
+		if origin == "*" {
+			want = "*"
+		}
+		if got := w.Header().Get("Access-Control-Allow-Origin"); got != want || w.Code != 200 {
+			t.Errorf("policy %q: status %d, Access-Control-Allow-Origin %q, want 200, %q", origin, w.Code, got, want)
+		}
 	}
 }

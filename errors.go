@@ -1,10 +1,6 @@
 package protocors
 
-import (
-	"strings"
-
-	"github.com/protocors/protocors/internal/core"
-)
+import "github.com/protocors/protocors/internal/core"
 
 // Error is the error [github.com/protocors/protocors/interceptor.New],
 // [github.com/protocors/protocors/gateway.New] and their Reconfigure methods
@@ -31,11 +27,7 @@ func (e *Error) Error() string {
 	if e == nil {
 		return "<nil>"
 	}
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.Error()
-	}
-	return strings.Join(lines, "\n")
+	return core.ErrorLines(e.Problems)
 }
 
 // Unwrap returns the problems, so that errors.As and errors.Is reach each
@@ -44,11 +36,7 @@ func (e *Error) Unwrap() []error {
 	if e == nil {
 		return nil
 	}
-	errs := make([]error, len(e.Problems))
-	for i, p := range e.Problems {
-		errs[i] = p
-	}
-	return errs
+	return core.Errors(e.Problems)
 }
 
 // Problem is one thing wrong with the configuration, named by the

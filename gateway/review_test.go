@@ -7,38 +7,14 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-
 	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/gateway"
+	"github.com/protocors/protocors/internal/corstest"
 	testv1 "github.com/protocors/protocors/internal/gen/protocors/test/v1"
 )
 
 // Review of the shared request path: findings of a second attacker's look.
-
-// filesOf returns a registry holding fds and what they import.
-func filesOf(t *testing.T, fds ...protoreflect.FileDescriptor) *protoregistry.Files {
-	t.Helper()
-	files := new(protoregistry.Files)
-	var add func(fd protoreflect.FileDescriptor)
-	add = func(fd protoreflect.FileDescriptor) {
-		if _, err := files.FindFileByPath(fd.Path()); err == nil {
-			return
-		}
-		for i := 0; i < fd.Imports().Len(); i++ {
-			add(fd.Imports().Get(i).FileDescriptor)
-		}
-		if err := files.RegisterFile(fd); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, fd := range fds {
-		add(fd)
-	}
-	return files
-}
 
 // The gateway's Reconfigure accepted a configuration without routes the
 // running one served (a descriptor source lacking a service, a WithRoute
@@ -66,7 +42,7 @@ func TestReconfigureKeepsRoutes(t *testing.T) {
 		t.Fatalf("before Reconfigure: %d, want 403", got)
 	}
 	// test.proto and nopolicy.proto, without gateway.proto's GadgetService.
-	err = mw.Reconfigure(protocors.WithFiles(filesOf(t, testv1.File_protocors_test_v1_test_proto, testv1.File_protocors_test_v1_nopolicy_proto)))
+	err = mw.Reconfigure(protocors.WithFiles(corstest.Registry(t, testv1.File_protocors_test_v1_test_proto, testv1.File_protocors_test_v1_nopolicy_proto)))
 	var cfgErr *protocors.Error
 	if !errors.As(err, &cfgErr) {
 		t.Errorf("Reconfigure without served routes: %v, want a *protocors.Error", err)

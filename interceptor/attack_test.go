@@ -10,12 +10,12 @@ import (
 	"strings"
 	"testing"
 
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/protocors/protocors"
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/interceptor"
+	"github.com/protocors/protocors/internal/corstest"
 	"github.com/protocors/protocors/internal/gen/protocors/test/v1/testv1connect"
 )
 
@@ -225,25 +225,11 @@ func TestLogBounded(t *testing.T) {
 // protoregistry.GlobalFiles and what it imports, nothing else.
 func onlyFile(t *testing.T, path string) *protoregistry.Files {
 	t.Helper()
-	files := new(protoregistry.Files)
-	var add func(fd protoreflect.FileDescriptor)
-	add = func(fd protoreflect.FileDescriptor) {
-		if _, err := files.FindFileByPath(fd.Path()); err == nil {
-			return
-		}
-		for i := 0; i < fd.Imports().Len(); i++ {
-			add(fd.Imports().Get(i).FileDescriptor)
-		}
-		if err := files.RegisterFile(fd); err != nil {
-			t.Fatal(err)
-		}
-	}
 	fd, err := protoregistry.GlobalFiles.FindFileByPath(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	add(fd)
-	return files
+	return corstest.Registry(t, fd)
 }
 
 // WithUnknownPathProtection covers handlers beside the Connect ones in the

@@ -79,21 +79,9 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(fs.Output(), diffExit)
 	}
 	// Flags may come before or after the images.
-	var positional []string
-	rest := args
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return exitOK
-			}
-			return exitUsage
-		}
-		rest = fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		positional = append(positional, rest[0])
-		rest = rest[1:]
+	positional, code, ok := parseInterleaved(fs, args)
+	if !ok {
+		return code
 	}
 	if len(positional) != 2 {
 		fmt.Fprintf(stderr, "protocors diff: want OLD and NEW images, got %d arguments\n", len(positional))

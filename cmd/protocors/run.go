@@ -155,21 +155,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	// Flags may come before or after IMAGE.
-	var positional []string
-	rest := args[1:]
-	for {
-		if err := fs.Parse(rest); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return exitOK
-			}
-			return exitUsage
-		}
-		rest = fs.Args()
-		if len(rest) == 0 {
-			break
-		}
-		positional = append(positional, rest[0])
-		rest = rest[1:]
+	positional, code, ok := parseInterleaved(fs, args[1:])
+	if !ok {
+		return code
 	}
 	if len(positional) != 1 {
 		fmt.Fprintf(stderr, "protocors %s: want exactly one IMAGE, got %d arguments\n", cmd, len(positional))
@@ -275,6 +263,27 @@ func check(img *inspect.Image, o *options, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "ok: %d %s, %d with CORS\n", rpcs, plural(rpcs, "RPC", "RPCs"), enabled)
 	return exitOK
+}
+
+// parseInterleaved parses args with fs, flags before, between or after the
+// positional arguments, which it returns. ok is false when parsing ended the
+// command: code is then its exit status (0 for -h).
+func parseInterleaved(fs *flag.FlagSet, args []string) (positional []string, code int, ok bool) {
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, exitOK, false
+			}
+			return nil, exitUsage, false
+		}
+		rest = fs.Args()
+		if len(rest) == 0 {
+			return positional, 0, true
+		}
+		positional = append(positional, rest[0])
+		rest = rest[1:]
+	}
 }
 
 func plural(n int, one, many string) string {

@@ -106,11 +106,7 @@ func (e *Error) Error() string {
 	if e == nil {
 		return "<nil>"
 	}
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = p.Error()
-	}
-	return strings.Join(lines, "\n")
+	return ErrorLines(e.Problems)
 }
 
 // Unwrap lets errors.As and errors.Is reach each *Problem.
@@ -118,11 +114,26 @@ func (e *Error) Unwrap() []error {
 	if e == nil {
 		return nil
 	}
-	errs := make([]error, len(e.Problems))
-	for i, p := range e.Problems {
-		errs[i] = p
+	return Errors(e.Problems)
+}
+
+// ErrorLines joins the messages of errs, one a line: the text of an
+// *Error here and of the public protocors.Error.
+func ErrorLines[E error](errs []E) string {
+	lines := make([]string, len(errs))
+	for i, err := range errs {
+		lines[i] = err.Error()
 	}
-	return errs
+	return strings.Join(lines, "\n")
+}
+
+// Errors returns errs as a []error, for an Unwrap method.
+func Errors[E error](errs []E) []error {
+	out := make([]error, len(errs))
+	for i, err := range errs {
+		out[i] = err
+	}
+	return out
 }
 
 // Problems collects problems while a configuration is read.

@@ -76,18 +76,6 @@ func (w *DiscardWriter) WriteHeader(int)             {}
 func Files(t testing.TB, fdps ...*descriptorpb.FileDescriptorProto) *protoregistry.Files {
 	t.Helper()
 	files := new(protoregistry.Files)
-	var add func(fd protoreflect.FileDescriptor)
-	add = func(fd protoreflect.FileDescriptor) {
-		if _, err := files.FindFileByPath(fd.Path()); err == nil {
-			return
-		}
-		for i := range fd.Imports().Len() {
-			add(fd.Imports().Get(i).FileDescriptor)
-		}
-		if err := files.RegisterFile(fd); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for _, fdp := range fdps {
 		for _, dep := range fdp.GetDependency() {
 			if _, err := files.FindFileByPath(dep); err == nil {
@@ -97,7 +85,7 @@ func Files(t testing.TB, fdps ...*descriptorpb.FileDescriptorProto) *protoregist
 			if err != nil {
 				t.Fatalf("%s imports %s: %v", fdp.GetName(), dep, err)
 			}
-			add(fd)
+			register(t, files, fd)
 		}
 		fd, err := protodesc.NewFile(fdp, files)
 		if err != nil {
@@ -108,4 +96,30 @@ func Files(t testing.TB, fdps ...*descriptorpb.FileDescriptorProto) *protoregist
 		}
 	}
 	return files
+}
+
+// Registry returns a registry holding fds (generated files, say) and what
+// they import, nothing else: a descriptor source narrower than
+// protoregistry.GlobalFiles.
+func Registry(t testing.TB, fds ...protoreflect.FileDescriptor) *protoregistry.Files {
+	t.Helper()
+	files := new(protoregistry.Files)
+	for _, fd := range fds {
+		register(t, files, fd)
+	}
+	return files
+}
+
+// register adds fd to files after what it imports, each file once.
+func register(t testing.TB, files *protoregistry.Files, fd protoreflect.FileDescriptor) {
+	t.Helper()
+	if _, err := files.FindFileByPath(fd.Path()); err == nil {
+		return
+	}
+	for i := range fd.Imports().Len() {
+		register(t, files, fd.Imports().Get(i).FileDescriptor)
+	}
+	if err := files.RegisterFile(fd); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -41,8 +41,9 @@ type attackAPI struct {
 	runs map[string]*atomic.Int32 // handler runs by RPC name
 
 	mu         sync.Mutex
-	preflights []string // "ACRM ACRH path -> status max-age"
-	answers    []answer // other requests, in order
+	auths      map[string][]string // the Authorization header of each handler run, by RPC name
+	preflights []string            // "ACRM ACRH path -> status max-age"
+	answers    []answer            // other requests, in order
 }
 
 // answer is a request other than a preflight that reached the attack API's
@@ -80,7 +81,7 @@ func startAttackAPI(t *testing.T, s *suite, routes ...attackRoute) *attackAPI {
 
 func startAttackAPIOn(t *testing.T, s *suite, srv attackServer, routes ...attackRoute) *attackAPI {
 	t.Helper()
-	a := &attackAPI{runs: map[string]*atomic.Int32{}}
+	a := &attackAPI{runs: map[string]*atomic.Int32{}, auths: map[string][]string{}}
 	mux := runtime.NewServeMux()
 	// No descriptors: the routes are the HandlePath ones alone.
 	opts := []gateway.Option{protocors.WithFiles(new(protoregistry.Files))}
@@ -88,8 +89,11 @@ func startAttackAPIOn(t *testing.T, s *suite, srv attackServer, routes ...attack
 		n := new(atomic.Int32)
 		a.runs[r.name] = n
 		name := r.name
-		if err := mux.HandlePath(r.method, r.template, func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
+		if err := mux.HandlePath(r.method, r.template, func(w http.ResponseWriter, req *http.Request, _ map[string]string) {
 			n.Add(1)
+			a.mu.Lock()
+			a.auths[name] = append(a.auths[name], req.Header.Get("Authorization"))
+			a.mu.Unlock()
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintf(w, `{"rpc":%q}`, name)
 		}); err != nil {
@@ -139,6 +143,14 @@ func startAttackAPIOn(t *testing.T, s *suite, srv attackServer, routes ...attack
 
 // ran returns how many times the handler of RPC name ran.
 func (a *attackAPI) ran(name string) int32 { return a.runs[name].Load() }
+
+// authorizations returns the Authorization header each run of the handler
+// of RPC name saw, in order ("" for none).
+func (a *attackAPI) authorizations(name string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.auths[name])
+}
 
 // preflightsFor returns the preflights that asked for method.
 func (a *attackAPI) preflightsFor(method string) []string {

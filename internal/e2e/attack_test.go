@@ -55,10 +55,12 @@ type answer struct {
 	origin       string
 	secFetchSite string
 	cookie       string // the Cookie header as the browser sent it
+	// authorization is the Authorization header as the browser sent it.
+	authorization string
 }
 
 func (a answer) String() string {
-	return fmt.Sprintf("%s %s %d origin=%q sec-fetch-site=%q cookie=%q", a.method, a.path, a.status, a.origin, a.secFetchSite, a.cookie)
+	return fmt.Sprintf("%s %s %d origin=%q sec-fetch-site=%q cookie=%q authorization=%q", a.method, a.path, a.status, a.origin, a.secFetchSite, a.cookie, a.authorization)
 }
 
 // attackServer is how startAttackAPIOn serves an attack API.
@@ -69,8 +71,11 @@ type attackServer struct {
 	host string
 	// options are given to gateway.New after the routes.
 	options []gateway.Option
-	// login serves GET /login?session=V, outside the middleware: it sets
-	// the cookie session=V (SameSite=Lax), as the API's own login would.
+	// login serves, outside the middleware, GET /login?session=V, which
+	// sets the cookie session=V (SameSite=Lax) as the API's own login
+	// would, GET /logout, which deletes it, and GET /basic-login, which
+	// asks for HTTP Basic authentication (401 and WWW-Authenticate) until
+	// the request carries user:password.
 	login bool
 }
 
@@ -119,7 +124,8 @@ func startAttackAPIOn(t *testing.T, s *suite, srv attackServer, routes ...attack
 				path, sw.code(), w.Header().Get("Access-Control-Max-Age")))
 		} else {
 			a.answers = append(a.answers, answer{method: method, path: path, status: sw.code(),
-				origin: r.Header.Get("Origin"), secFetchSite: r.Header.Get("Sec-Fetch-Site"), cookie: r.Header.Get("Cookie")})
+				origin: r.Header.Get("Origin"), secFetchSite: r.Header.Get("Sec-Fetch-Site"), cookie: r.Header.Get("Cookie"),
+				authorization: r.Header.Get("Authorization")})
 		}
 	})
 	if srv.login {
@@ -128,6 +134,18 @@ func startAttackAPIOn(t *testing.T, s *suite, srv attackServer, routes ...attack
 		m.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
 			http.SetCookie(w, &http.Cookie{Name: "session", Value: r.URL.Query().Get("session"),
 				Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			fmt.Fprintln(w, "logged in")
+		})
+		m.HandleFunc("GET /logout", func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "session", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			fmt.Fprintln(w, "logged out")
+		})
+		m.HandleFunc("GET /basic-login", func(w http.ResponseWriter, r *http.Request) {
+			if u, p, ok := r.BasicAuth(); !ok || u != "user" || p != "password" {
+				w.Header().Set("WWW-Authenticate", `Basic realm="api", charset="UTF-8"`)
+				http.Error(w, "log in", http.StatusUnauthorized)
+				return
+			}
 			fmt.Fprintln(w, "logged in")
 		})
 		// The login tab asks for an icon: keep it out of the record.

@@ -34,6 +34,11 @@ import (
 //     carries the session cookie and needs no preflight; listing
 //     Authorization does not make cookies acceptable: 403, the handler does
 //     not run.
+//   - browser's basic: the user logs out and logs in to the API with HTTP
+//     Basic instead; the same simple request now carries the Basic
+//     credentials the browser cached and attaches by itself, no cookie.
+//     Basic counts whatever allow_headers lists: 403, the handler does not
+//     run.
 //
 // The two site layouts of TestAttackCredentials: subdomains of
 // protocors.test (no Sec-Fetch-Site over plain http: the middleware
@@ -130,6 +135,42 @@ func TestBearerToken(t *testing.T) {
 						if n := api.ran("RestockItem") - ran; n != 0 {
 							api.log(t)
 							t.Errorf("RestockItem ran %d times with the user's cookie; the server answered %d", n, got.status)
+						} else if got.status != http.StatusForbidden {
+							t.Errorf("the server answered %d, want 403", got.status)
+						}
+						if saw.Outcome != "opaque" {
+							t.Errorf("page saw %+v, want an opaque response", saw)
+						}
+					})
+
+					t.Run("browser's basic", func(t *testing.T) {
+						// The user logs out of the cookie session and logs in
+						// to the API with HTTP Basic (an XMLHttpRequest with
+						// user and password on the API's origin, where a
+						// user would answer the browser's dialog): the
+						// browser caches the credentials for the API's
+						// origin and attaches them by itself.
+						login := s.open(t, api.url+"/logout")
+						var status int
+						login.run(t, `new Promise((resolve) => {
+							const x = new XMLHttpRequest();
+							x.open("GET", "/basic-login", true, "user", "password");
+							x.onloadend = () => resolve(x.status);
+							x.send();
+						})`, &status)
+						if status != http.StatusOK {
+							t.Fatalf("HTTP Basic login answered %d, want 200", status)
+						}
+						sent, ran := len(api.answered()), api.ran("RestockItem")
+						saw := try(t, p, attack{URL: api.url + path, Method: "POST", Body: "text", Mode: "no-cors", Credentials: "include"})
+						got := api.waitAnswers(t, sent+1)[sent]
+						if !strings.HasPrefix(got.authorization, "Basic ") || got.cookie != "" {
+							api.log(t)
+							t.Fatalf("the browser sent Authorization %q and Cookie %q, want its cached Basic credentials alone: the attack needs them", got.authorization, got.cookie)
+						}
+						if n := api.ran("RestockItem") - ran; n != 0 {
+							api.log(t)
+							t.Errorf("RestockItem ran %d times with the browser's Basic credentials; the server answered %d", n, got.status)
 						} else if got.status != http.StatusForbidden {
 							t.Errorf("the server answered %d, want 403", got.status)
 						}

@@ -41,8 +41,9 @@ type attackAPI struct {
 	runs map[string]*atomic.Int32 // handler runs by RPC name
 
 	mu         sync.Mutex
-	preflights []string // "ACRM ACRH path -> status max-age"
-	answers    []answer // other requests, in order
+	auths      map[string][]string // the Authorization header of each handler run, by RPC name
+	preflights []string            // "ACRM ACRH path -> status max-age"
+	answers    []answer            // other requests, in order
 }
 
 // answer is a request other than a preflight that reached the attack API's
@@ -54,10 +55,12 @@ type answer struct {
 	origin       string
 	secFetchSite string
 	cookie       string // the Cookie header as the browser sent it
+	// authorization is the Authorization header as the browser sent it.
+	authorization string
 }
 
 func (a answer) String() string {
-	return fmt.Sprintf("%s %s %d origin=%q sec-fetch-site=%q cookie=%q", a.method, a.path, a.status, a.origin, a.secFetchSite, a.cookie)
+	return fmt.Sprintf("%s %s %d origin=%q sec-fetch-site=%q cookie=%q authorization=%q", a.method, a.path, a.status, a.origin, a.secFetchSite, a.cookie, a.authorization)
 }
 
 // attackServer is how startAttackAPIOn serves an attack API.
@@ -68,8 +71,11 @@ type attackServer struct {
 	host string
 	// options are given to gateway.New after the routes.
 	options []gateway.Option
-	// login serves GET /login?session=V, outside the middleware: it sets
-	// the cookie session=V (SameSite=Lax), as the API's own login would.
+	// login serves, outside the middleware, GET /login?session=V, which
+	// sets the cookie session=V (SameSite=Lax) as the API's own login
+	// would, GET /logout, which deletes it, and GET /basic-login, which
+	// asks for HTTP Basic authentication (401 and WWW-Authenticate) until
+	// the request carries user:password.
 	login bool
 }
 
@@ -80,7 +86,7 @@ func startAttackAPI(t *testing.T, s *suite, routes ...attackRoute) *attackAPI {
 
 func startAttackAPIOn(t *testing.T, s *suite, srv attackServer, routes ...attackRoute) *attackAPI {
 	t.Helper()
-	a := &attackAPI{runs: map[string]*atomic.Int32{}}
+	a := &attackAPI{runs: map[string]*atomic.Int32{}, auths: map[string][]string{}}
 	mux := runtime.NewServeMux()
 	// No descriptors: the routes are the HandlePath ones alone.
 	opts := []gateway.Option{protocors.WithFiles(new(protoregistry.Files))}
@@ -88,8 +94,11 @@ func startAttackAPIOn(t *testing.T, s *suite, srv attackServer, routes ...attack
 		n := new(atomic.Int32)
 		a.runs[r.name] = n
 		name := r.name
-		if err := mux.HandlePath(r.method, r.template, func(w http.ResponseWriter, _ *http.Request, _ map[string]string) {
+		if err := mux.HandlePath(r.method, r.template, func(w http.ResponseWriter, req *http.Request, _ map[string]string) {
 			n.Add(1)
+			a.mu.Lock()
+			a.auths[name] = append(a.auths[name], req.Header.Get("Authorization"))
+			a.mu.Unlock()
 			w.Header().Set("Content-Type", "application/json")
 			fmt.Fprintf(w, `{"rpc":%q}`, name)
 		}); err != nil {
@@ -115,7 +124,8 @@ func startAttackAPIOn(t *testing.T, s *suite, srv attackServer, routes ...attack
 				path, sw.code(), w.Header().Get("Access-Control-Max-Age")))
 		} else {
 			a.answers = append(a.answers, answer{method: method, path: path, status: sw.code(),
-				origin: r.Header.Get("Origin"), secFetchSite: r.Header.Get("Sec-Fetch-Site"), cookie: r.Header.Get("Cookie")})
+				origin: r.Header.Get("Origin"), secFetchSite: r.Header.Get("Sec-Fetch-Site"), cookie: r.Header.Get("Cookie"),
+				authorization: r.Header.Get("Authorization")})
 		}
 	})
 	if srv.login {
@@ -124,6 +134,18 @@ func startAttackAPIOn(t *testing.T, s *suite, srv attackServer, routes ...attack
 		m.HandleFunc("GET /login", func(w http.ResponseWriter, r *http.Request) {
 			http.SetCookie(w, &http.Cookie{Name: "session", Value: r.URL.Query().Get("session"),
 				Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			fmt.Fprintln(w, "logged in")
+		})
+		m.HandleFunc("GET /logout", func(w http.ResponseWriter, r *http.Request) {
+			http.SetCookie(w, &http.Cookie{Name: "session", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+			fmt.Fprintln(w, "logged out")
+		})
+		m.HandleFunc("GET /basic-login", func(w http.ResponseWriter, r *http.Request) {
+			if u, p, ok := r.BasicAuth(); !ok || u != "user" || p != "password" {
+				w.Header().Set("WWW-Authenticate", `Basic realm="api", charset="UTF-8"`)
+				http.Error(w, "log in", http.StatusUnauthorized)
+				return
+			}
 			fmt.Fprintln(w, "logged in")
 		})
 		// The login tab asks for an icon: keep it out of the record.
@@ -139,6 +161,14 @@ func startAttackAPIOn(t *testing.T, s *suite, srv attackServer, routes ...attack
 
 // ran returns how many times the handler of RPC name ran.
 func (a *attackAPI) ran(name string) int32 { return a.runs[name].Load() }
+
+// authorizations returns the Authorization header each run of the handler
+// of RPC name saw, in order ("" for none).
+func (a *attackAPI) authorizations(name string) []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Clone(a.auths[name])
+}
 
 // preflightsFor returns the preflights that asked for method.
 func (a *attackAPI) preflightsFor(method string) []string {

@@ -2,8 +2,11 @@ package route
 
 import "net/http"
 
-// Mode mirrors grpc-gateway's runtime.UnescapingMode; the values are equal.
-type Mode uint8
+// Mode mirrors grpc-gateway's runtime.UnescapingMode: the values are equal,
+// and so is the underlying type, so that converting the mode a user passes
+// loses nothing and an out-of-range one stays visible (as the same number)
+// to the check that refuses it.
+type Mode int
 
 const (
 	// ModeLegacy matches on the unescaped URL path (runtime.UnescapingModeLegacy,

@@ -67,7 +67,7 @@ type routeKey struct {
 	services []protoreflect.ServiceDescriptor
 	extra    []string // WithRoute "METHOD template"
 	order    []string
-	mode     int
+	mode     route.Mode
 	strict   bool
 }
 
@@ -209,14 +209,13 @@ func (st *state) keeps(old *state) error {
 // change.
 func build(opts []Option, prev *state) (*state, error) {
 	s := core.NewSettings()
-	s.Gateway.Mode = int(runtime.UnescapingModeDefault)
 	s = core.Apply(opts, s)
 	g := &s.Gateway
 	pl := core.NewPipeline(&s)
-	if g.Mode < int(runtime.UnescapingModeLegacy) || g.Mode > int(runtime.UnescapingModeAllCharacters) {
+	if g.Mode < route.ModeLegacy || g.Mode > route.ModeAllCharacters {
 		pl.Problem(&core.Problem{Field: fmt.Sprintf("gateway.WithUnescapingMode(%d)", g.Mode), Kind: core.KindOption,
 			Message: "not a runtime.UnescapingMode"})
-		g.Mode = int(runtime.UnescapingModeDefault)
+		g.Mode = route.ModeLegacy // the mux's default
 	}
 	services := pl.Services()
 	order := registrationOrder(pl, services, g.Order)
@@ -261,7 +260,7 @@ func build(opts []Option, prev *state) (*state, error) {
 	}
 
 	st := &state{
-		mode:       route.Mode(g.Mode),
+		mode:       g.Mode,
 		noFallback: g.NoFallback,
 		noOverride: g.NoOverride,
 		gate:       core.NewGate(&s, g.NoOverride || g.NoFallback),

@@ -369,6 +369,9 @@ func TestNewErrors(t *testing.T) {
 		{"route enabled without origins", []gateway.Option{gateway.WithRoute("GET", "/healthz", &corspb.Policy{MaxAgeSeconds: new(uint32(5))})}, []string{"gateway.WithRoute GET /healthz: allow_origins"}},
 		{"route policy invalid", []gateway.Option{gateway.WithRoute("GET", "/healthz", &corspb.Policy{AllowOrigins: []string{"https://*.com"}})}, []string{`gateway.WithRoute GET /healthz: allow_origins[0] "https://*.com"`}},
 		{"bad mode", []gateway.Option{gateway.WithUnescapingMode(runtime.UnescapingMode(9))}, []string{"WithUnescapingMode(9)"}},
+		{"negative mode", []gateway.Option{gateway.WithUnescapingMode(runtime.UnescapingMode(-1))}, []string{"WithUnescapingMode(-1)"}},
+		// 256 would pass as the default mode if the mode were narrowed to a byte.
+		{"mode past a byte", []gateway.Option{gateway.WithUnescapingMode(runtime.UnescapingMode(256))}, []string{"WithUnescapingMode(256)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/internal/core"
+	"github.com/protocors/protocors/internal/route"
 )
 
 // An Option configures [New] and [Middleware.Reconfigure]: every
@@ -31,7 +32,7 @@ func (o option) ApplyTo(s *core.Settings) { o(&s.Gateway) }
 // whether "%2F" separates segments. The default is the mux's default,
 // runtime.UnescapingModeDefault.
 func WithUnescapingMode(mode runtime.UnescapingMode) Option {
-	return option(func(g *core.GatewaySettings) { g.Mode = int(mode) })
+	return option(func(g *core.GatewaySettings) { g.Mode = route.Mode(mode) })
 }
 
 // WithDisablePathLengthFallback mirrors runtime.WithDisablePathLengthFallback

@@ -59,6 +59,7 @@ import (
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/internal/core"
 	"github.com/protocors/protocors/internal/inspect"
+	"github.com/protocors/protocors/internal/protoext"
 )
 
 const (
@@ -218,7 +219,7 @@ func findings(fd protoreflect.FileDescriptor, opts core.OriginOptions) []finding
 // a file without services). Combinations across scopes (credentials here,
 // "*" origin there) are left to the merged policies.
 func scopeProblems(d protoreflect.Descriptor, name string, scope core.Scope, xt protoreflect.ExtensionType, opts core.OriginOptions) core.Problems {
-	p := core.ReadExtension[*corspb.Policy](d.Options(), xt)
+	p := protoext.Read[*corspb.Policy](d.Options(), xt)
 	if p == nil {
 		return nil
 	}

@@ -5,7 +5,7 @@
 //     engines ([Pipeline]): walk, resolve, validate, configure, compile;
 //   - settings.go: what the options set ([Settings]);
 //   - resolve.go: reading protocors.v1 policies and merging their scopes;
-//   - descriptors.go: the extension reader, Connect paths and methods;
+//   - descriptors.go: Connect paths and methods;
 //   - validate.go and problem.go: precise, typed errors ([Problem], [Error],
 //     [Kind]);
 //   - config.go: one route's validated policy ([Config]), from [ConfigOf];

@@ -5,6 +5,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/protocors/protocors/corspb"
+	"github.com/protocors/protocors/internal/protoext"
 )
 
 // Scope says where a field of an effective policy came from.
@@ -110,18 +111,18 @@ func (r *Resolver) Resolve(md protoreflect.MethodDescriptor) Effective {
 
 	filePolicy, ok := r.files[fd]
 	if !ok {
-		filePolicy = ReadExtension[*corspb.Policy](fd.Options(), corspb.E_File)
+		filePolicy = protoext.Read[*corspb.Policy](fd.Options(), corspb.E_File)
 		r.files[fd] = filePolicy
 	}
 	var servicePolicy *corspb.Policy
 	if sd != nil {
 		servicePolicy, ok = r.services[sd]
 		if !ok {
-			servicePolicy = ReadExtension[*corspb.Policy](sd.Options(), corspb.E_Service)
+			servicePolicy = protoext.Read[*corspb.Policy](sd.Options(), corspb.E_Service)
 			r.services[sd] = servicePolicy
 		}
 	}
-	methodPolicy := ReadExtension[*corspb.Policy](md.Options(), corspb.E_Method)
+	methodPolicy := protoext.Read[*corspb.Policy](md.Options(), corspb.E_Method)
 
 	var serviceName string
 	if sd != nil {

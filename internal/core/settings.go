@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/protocors/protocors/corspb"
+	"github.com/protocors/protocors/internal/route"
 )
 
 // Settings are the runtime options, as the With... functions of package
@@ -37,7 +38,10 @@ type Settings struct {
 // GatewaySettings are the gateway-only options: what the grpc-gateway mux
 // cannot show the middleware.
 type GatewaySettings struct {
-	Mode           int // runtime.UnescapingMode
+	// Mode is the mux's runtime.UnescapingMode; the zero value,
+	// route.ModeLegacy, is the mux's default. gateway.New refuses one out
+	// of range.
+	Mode           route.Mode
 	NoFallback     bool
 	NoOverride     bool
 	StrictWildcard bool

@@ -6,7 +6,7 @@ import (
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/protocors/protocors/internal/core"
+	"github.com/protocors/protocors/internal/protoext"
 )
 
 // Binding is one google.api.http binding of an RPC.
@@ -26,7 +26,7 @@ type Binding struct {
 // order the generated Register functions call Handle. The rule is read
 // however it arrived (typed, dynamic or as unknown fields).
 func Bindings(md protoreflect.MethodDescriptor) []Binding {
-	rule := core.ReadExtension[*annotations.HttpRule](md.Options(), annotations.E_Http)
+	rule := protoext.Read[*annotations.HttpRule](md.Options(), annotations.E_Http)
 	if rule == nil {
 		return nil
 	}

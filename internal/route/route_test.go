@@ -292,6 +292,27 @@ func contains(list []outcome, o outcome) bool {
 	return false
 }
 
+// TestModeMirrorsRuntime holds route.Mode to runtime.UnescapingMode, which
+// gateway.WithUnescapingMode converts: the same value for every mode, and
+// the zero value the mux's default.
+func TestModeMirrorsRuntime(t *testing.T) {
+	tests := []struct {
+		route   route.Mode
+		runtime runtime.UnescapingMode
+	}{
+		{route.ModeLegacy, runtime.UnescapingModeLegacy},
+		{route.ModeAllExceptReserved, runtime.UnescapingModeAllExceptReserved},
+		{route.ModeAllExceptSlash, runtime.UnescapingModeAllExceptSlash},
+		{route.ModeAllCharacters, runtime.UnescapingModeAllCharacters},
+		{route.Mode(0), runtime.UnescapingModeDefault},
+	}
+	for _, tt := range tests {
+		if route.Mode(tt.runtime) != tt.route {
+			t.Errorf("runtime.UnescapingMode %d is route.Mode %d", tt.runtime, tt.route)
+		}
+	}
+}
+
 func TestDifferential(t *testing.T) {
 	methods := []string{"GET", "PUT", "POST", "DELETE", "PATCH", "SEARCH", "OPTIONS"}
 	for mode := route.ModeLegacy; mode <= route.ModeAllCharacters; mode++ {

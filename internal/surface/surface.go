@@ -19,6 +19,7 @@ import (
 
 	"github.com/protocors/protocors/corspb"
 	"github.com/protocors/protocors/internal/core"
+	"github.com/protocors/protocors/internal/protoext"
 	"github.com/protocors/protocors/internal/route"
 )
 
@@ -90,13 +91,13 @@ func (s *Surface) RPCs() []*RPC { return s.rpcs }
 
 // policyScope is the innermost scope whose option carries a policy.
 func policyScope(md protoreflect.MethodDescriptor, d Deployment) core.Scope {
-	if core.ReadExtension[*corspb.Policy](md.Options(), corspb.E_Method) != nil {
+	if protoext.Read[*corspb.Policy](md.Options(), corspb.E_Method) != nil {
 		return core.ScopeMethod
 	}
-	if sd, ok := md.Parent().(protoreflect.ServiceDescriptor); ok && core.ReadExtension[*corspb.Policy](sd.Options(), corspb.E_Service) != nil {
+	if sd, ok := md.Parent().(protoreflect.ServiceDescriptor); ok && protoext.Read[*corspb.Policy](sd.Options(), corspb.E_Service) != nil {
 		return core.ScopeService
 	}
-	if core.ReadExtension[*corspb.Policy](md.ParentFile().Options(), corspb.E_File) != nil {
+	if protoext.Read[*corspb.Policy](md.ParentFile().Options(), corspb.E_File) != nil {
 		return core.ScopeFile
 	}
 	if d.Origins != nil {

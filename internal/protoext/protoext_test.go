@@ -1,4 +1,4 @@
-package core_test
+package protoext_test
 
 import (
 	"testing"
@@ -9,13 +9,13 @@ import (
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
 
-	"github.com/protocors/protocors/internal/core"
+	"github.com/protocors/protocors/internal/protoext"
 )
 
-// ReadExtension finds google.api.http, a message other than our own, however the options arrived: typed,
+// Read finds google.api.http, a message other than our own, however the options arrived: typed,
 // as unknown fields (parsed without the extension registered), or as a
 // dynamic message.
-func TestReadExtension(t *testing.T) {
+func TestRead(t *testing.T) {
 	rule := &annotations.HttpRule{Pattern: &annotations.HttpRule_Get{Get: "/v1/x/{id}"}}
 	typed := &descriptorpb.MethodOptions{}
 	proto.SetExtension(typed, annotations.E_Http, rule)
@@ -35,15 +35,15 @@ func TestReadExtension(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, opts := range map[string]proto.Message{"typed": typed, "unknown": unknown, "dynamic": dynamic} {
-		got := core.ReadExtension[*annotations.HttpRule](opts, annotations.E_Http)
+		got := protoext.Read[*annotations.HttpRule](opts, annotations.E_Http)
 		if !proto.Equal(got, rule) {
 			t.Errorf("%s: got %v, want %v", name, got, rule)
 		}
 	}
-	if got := core.ReadExtension[*annotations.HttpRule](&descriptorpb.MethodOptions{}, annotations.E_Http); got != nil {
+	if got := protoext.Read[*annotations.HttpRule](&descriptorpb.MethodOptions{}, annotations.E_Http); got != nil {
 		t.Errorf("absent: got %v", got)
 	}
-	if got := core.ReadExtension[*annotations.HttpRule](nil, annotations.E_Http); got != nil {
+	if got := protoext.Read[*annotations.HttpRule](nil, annotations.E_Http); got != nil {
 		t.Errorf("nil options: got %v", got)
 	}
 }

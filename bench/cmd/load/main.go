@@ -362,7 +362,7 @@ func run(cfg config, log io.Writer) (*report, error) {
 	}
 	cors := rep.servers[1]
 	if cfg.reconfigure > 0 && (cors.stats.Reconfigured == 0 || cors.stats.Failed > 0) {
-		errs = append(errs, fmt.Errorf("Reconfigure: %d calls succeeded, %d failed (%s)", cors.stats.Reconfigured, cors.stats.Failed, cors.stats.LastError))
+		errs = append(errs, fmt.Errorf("calls to Reconfigure: %d succeeded, %d failed (%s)", cors.stats.Reconfigured, cors.stats.Failed, cors.stats.LastError))
 	}
 	return rep, errors.Join(errs...)
 }

@@ -85,8 +85,11 @@ func WithOrigins(origins ...string) Option {
 // how a proto names groups of hosts ("admin", "partner") whose members
 // differ per deployment. Members are written like allow_origins entries and
 // validated the same way; several calls for one name add up. An enabled RPC
-// that names a set no option binds fails New, naming the RPC and the set;
-// a set bound to no origins allows nobody.
+// that names a set no option binds fails New, naming the RPC and the set
+// (and the bound set whose name is close, if any). A set bound to no
+// origins allows nobody, and a set that no enabled RPC names allows nothing:
+// with [WithLogger], each is logged as a warning once per logger and
+// process, not again on every reload through the middlewares' Reconfigure.
 func WithOriginSet(name string, origins ...string) Option {
 	return option(func(s *core.Settings) {
 		if s.OriginOptions.Sets == nil {

@@ -9,6 +9,10 @@ import (
 	"maps"
 	"strings"
 
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/protocors/protocors/corspb"
+	"github.com/protocors/protocors/internal/core"
 	"github.com/protocors/protocors/internal/inspect"
 	"github.com/protocors/protocors/internal/surface"
 )
@@ -34,7 +38,11 @@ set's binding.
 OLD and NEW are FileDescriptorSets, as explain and check take them
 ("buf build -o image.binpb"; a name ending in .json is protobuf JSON).
 
-Flags (--origins and --origin-set apply to both versions):
+A deployment that passes WithDefaultPolicy must give it with
+--default-policy: an RPC that drops a value of its own inherits the
+default's (credentials, headers, ...), which only then shows as a widening.
+
+Flags (--origins, --default-policy and --origin-set apply to both versions):
 `
 
 const diffExit = `
@@ -70,6 +78,19 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 		}
 		return nil
 	})
+	var defaultPolicy *corspb.Policy
+	fs.Func("default-policy", "the deployment's WithDefaultPolicy `policy` in both versions, as protobuf JSON of protocors.v1.Policy "+
+		`({"allowOrigins": ["https://app.example"], "allowCredentials": true}); --origins replaces its origins`, func(s string) error {
+		p := &corspb.Policy{}
+		if err := protojson.Unmarshal([]byte(s), p); err != nil {
+			return err
+		}
+		if err := core.ValidateDefault(p, shared.originOptions()).Err(); err != nil {
+			return err
+		}
+		defaultPolicy = p
+		return nil
+	})
 	fs.Func("origin-set", "bind an origin set in both versions, as WithOriginSet does: `NAME=ORIGIN,ORIGIN,...`; repeatable", shared.addOriginSet)
 	fs.Func("old-origin-set", "bind an origin set in OLD only: `NAME=ORIGIN,...`; replaces --origin-set's binding of NAME there", oldSide.addOriginSet)
 	fs.Func("new-origin-set", "bind an origin set in NEW only: `NAME=ORIGIN,...`; replaces --origin-set's binding of NAME there", newSide.addOriginSet)
@@ -99,7 +120,7 @@ func runDiff(args []string, stdout, stderr io.Writer) int {
 	deployment := func(side *options) surface.Deployment {
 		sets := maps.Clone(shared.sets)
 		maps.Copy(sets, side.sets)
-		return surface.Deployment{Origins: shared.origins, Sets: sets}
+		return surface.Deployment{Origins: shared.origins, Default: defaultPolicy, Sets: sets}
 	}
 	changes := surface.Compare(
 		surface.New(imgs[0].Methods(), deployment(&oldSide)),

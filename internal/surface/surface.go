@@ -28,6 +28,9 @@ type Deployment struct {
 	// Origins are the WithOrigins origins, the runtime default policy; nil
 	// for none.
 	Origins []string
+	// Default is the WithDefaultPolicy policy; nil for none. Origins, when
+	// set, replace its origins, as WithOrigins does.
+	Default *corspb.Policy
 	// Sets are the WithOriginSet bindings by name.
 	Sets map[string][]string
 }
@@ -65,6 +68,7 @@ func New(methods []protoreflect.MethodDescriptor, d Deployment) *Surface {
 	if d.Origins != nil {
 		s.Origins, s.OriginsSet = d.Origins, true
 	}
+	s.Default = d.Default
 	s.OriginOptions.Sets = d.Sets
 	pl := core.NewPipeline(&s)
 	out := &Surface{byName: make(map[string]*RPC, len(methods)), dep: d}
@@ -100,7 +104,7 @@ func policyScope(md protoreflect.MethodDescriptor, d Deployment) core.Scope {
 	if protoext.Read[*corspb.Policy](md.ParentFile().Options(), corspb.E_File) != nil {
 		return core.ScopeFile
 	}
-	if d.Origins != nil {
+	if d.Origins != nil || d.Default != nil {
 		return core.ScopeDefault
 	}
 	return core.ScopeNone

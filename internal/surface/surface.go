@@ -132,9 +132,11 @@ func (s *Surface) setMembers(name string) ([]string, bool) {
 	return m, ok
 }
 
-// policyKey is the policy an enabled RPC's answers follow, as a comparable
-// value: two routes at one path share a preflight answer (and list each
-// other in Access-Control-Allow-Methods) when their keys are equal.
+// policyKey is the policy an enabled RPC's preflight answers follow, as a
+// comparable value: two routes at one path share a preflight answer (and
+// list each other in Access-Control-Allow-Methods) when their keys are
+// equal. expose_headers is left out, as the gateway middleware leaves it
+// out of the policy it compares: no preflight answer carries it.
 func (s *Surface) policyKey(r *RPC) string {
 	p := r.Eff.Policy
 	origins := slices.Clone(p.GetAllowOrigins())
@@ -146,14 +148,10 @@ func (s *Surface) policyKey(r *RPC) string {
 	origins = slices.Compact(origins)
 	headers := lowerAll(p.GetAllowHeaders())
 	slices.Sort(headers)
-	expose := lowerAll(p.GetExposeHeaders())
-	slices.Sort(expose)
 	var b strings.Builder
 	b.WriteString(strings.Join(origins, " "))
 	b.WriteByte('|')
 	b.WriteString(strings.Join(headers, " "))
-	b.WriteByte('|')
-	b.WriteString(strings.Join(expose, " "))
 	b.WriteByte('|')
 	if p.GetAllowCredentials() {
 		b.WriteString("credentials")

@@ -88,7 +88,7 @@ func TestDiffJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
 		t.Fatalf("%v\n%s", err, stdout)
 	}
-	if out.Widens != 2 || out.Narrows != 0 || out.Neutral != 0 || len(out.Changes) != 2 {
+	if out.Widens != 2 || out.Narrows != 1 || out.Neutral != 0 || len(out.Changes) != 3 {
 		t.Fatalf("counts %d/%d/%d, %d changes:\n%s", out.Widens, out.Narrows, out.Neutral, len(out.Changes), stdout)
 	}
 	want := map[string]string{
@@ -96,8 +96,8 @@ func TestDiffJSON(t *testing.T) {
 		"field": "route method", "old": "POST", "new": "GET", "scope": "method", "from": "shop.v1.Shop.DeleteItem",
 	}
 	for k, v := range want {
-		if out.Changes[1][k] != v {
-			t.Errorf("changes[1].%s = %q, want %q", k, out.Changes[1][k], v)
+		if out.Changes[2][k] != v {
+			t.Errorf("changes[2].%s = %q, want %q", k, out.Changes[2][k], v)
 		}
 	}
 

@@ -11,6 +11,7 @@
 package surface
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -177,34 +178,44 @@ type urlAnswer struct {
 }
 
 // urlMethods returns, for each route of an enabled RPC, the methods the
-// gateway middleware lists in Access-Control-Allow-Methods at that route's
-// paths: its own, and those of every other route of the same path shape
-// whose policy gives the same answer (the middleware compares compiled
-// engines; equal policies compile to equal engines). Keys are
+// gateway middleware may list in Access-Control-Allow-Methods at that
+// route's paths: its own, and those of every other route whose policy
+// gives the same preflight answer and that some path of the route also
+// matches (route.Overlap: the middleware lists the method of each route
+// the mux runs at the request's path, whatever its template). Keys are
 // routeKey(rpc, binding).
 func (s *Surface) urlMethods() map[string]urlAnswer {
 	type at struct {
-		method, key string
-		rpc         *RPC
+		method string
+		tmpl   *route.Template
+		rpc    *RPC
 	}
-	byShape := map[string][]at{}
-	shape := func(b route.Binding) (string, bool) {
-		t, err := route.Parse(b.Path)
-		if err != nil {
-			return "", false
+	// Routes by policy key, then by their first segment when it is a
+	// literal (routes under different first literals never overlap), ""
+	// for a first wildcard, which may meet any of them.
+	byKey := map[string]map[string][]at{}
+	first := func(t *route.Template) string {
+		if len(t.Segments) > 0 && t.Segments[0].Kind == route.Literal {
+			return "/" + t.Segments[0].Literal
 		}
-		return t.Shape(), true
+		return ""
 	}
 	keys := map[*RPC]string{}
 	for _, r := range s.rpcs {
 		if !r.enabled() {
 			continue
 		}
-		keys[r] = s.policyKey(r)
+		k := s.policyKey(r)
+		keys[r] = k
 		for _, b := range r.Routes {
-			if sh, ok := shape(b); ok {
-				byShape[sh] = append(byShape[sh], at{b.Method, keys[r], r})
+			t, err := route.Parse(b.Path)
+			if err != nil {
+				continue
 			}
+			if byKey[k] == nil {
+				byKey[k] = map[string][]at{}
+			}
+			byKey[k][first(t)] = append(byKey[k][first(t)], at{b.Method, t, r})
 		}
 	}
 	out := map[string]urlAnswer{}
@@ -213,13 +224,24 @@ func (s *Surface) urlMethods() map[string]urlAnswer {
 			continue
 		}
 		for _, b := range r.Routes {
-			sh, ok := shape(b)
-			if !ok {
+			t, err := route.Parse(b.Path)
+			if err != nil {
 				continue
 			}
 			a := urlAnswer{methods: []string{b.Method}, by: map[string]*RPC{b.Method: r}}
-			for _, o := range byShape[sh] {
-				if o.key == keys[r] && a.by[o.method] == nil {
+			group := byKey[keys[r]]
+			candidates := group[""]
+			if f := first(t); f != "" {
+				candidates = append(slices.Clip(group[f]), candidates...)
+			} else {
+				for _, f := range slices.Sorted(maps.Keys(group)) {
+					if f != "" {
+						candidates = append(slices.Clip(candidates), group[f]...)
+					}
+				}
+			}
+			for _, o := range candidates {
+				if a.by[o.method] == nil && route.Overlap(t, o.tmpl) {
 					a.methods = append(a.methods, o.method)
 					a.by[o.method] = o.rpc
 				}

@@ -144,7 +144,7 @@ func (e *Engine) Preflight(w http.ResponseWriter, q *Request, a Answer) Outcome 
 		put(hACMA, maxAge)
 	}
 	if len(prev) > 0 {
-		h[hVary] = append(prev, varyPreflight)
+		h[hVary] = appendOwn(prev, varyPreflight)
 	} else {
 		put(hVary, varyPreflight)
 	}
@@ -180,7 +180,7 @@ func (e *Engine) Refuse(w http.ResponseWriter, q *Request, out Outcome, methods 
 			h[hACAH] = []string{allowed}
 		}
 	}
-	h[hVary] = append(h[hVary], varyPreflight)
+	h[hVary] = appendOwn(h[hVary], varyPreflight)
 	w.WriteHeader(http.StatusNoContent)
 	return out
 }
@@ -288,7 +288,7 @@ func addVaryOrigin(h http.Header, prev, spare []string) {
 		}
 	}
 	if len(prev) > 0 {
-		h[hVary] = append(prev, varyOriginOnly)
+		h[hVary] = appendOwn(prev, varyOriginOnly)
 		return
 	}
 	if spare == nil {
@@ -308,4 +308,12 @@ func hasToken(v, tok string) bool {
 		}
 	}
 	return false
+}
+
+// appendOwn returns lines with v added, in a new backing array whenever
+// lines has room to spare: a Vary slice set before the middleware ran (by
+// an outer middleware, say) may be shared between responses, and appending
+// in place would write into every one of them.
+func appendOwn(lines []string, v string) []string {
+	return append(lines[:len(lines):len(lines)], v)
 }

@@ -140,25 +140,7 @@ func TestSurfaceWidenedNeedsAgainst(t *testing.T) {
 // declared in buf.yaml, as a CI job would, and checks that it fails naming
 // file:line:column and each widening.
 func TestBufBreaking(t *testing.T) {
-	buf, err := filepath.Abs("../../tools/node_modules/.bin/buf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(buf); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("buf is missing (run: cd tools && npm ci): %v", err)
-		}
-		t.Skip("buf is not installed (cd tools && npm ci)")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the plugin")
-	}
-	binDir := t.TempDir()
-	build := exec.Command(goBin, "build", "-o", filepath.Join(binDir, "buf-plugin-protocors"), ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	buf, binDir := bufAndPlugin(t)
 	ws := t.TempDir()
 	for _, side := range []string{"old", "new"} {
 		copyFile(t, "testdata/breaking/buf.yaml", filepath.Join(ws, side, "buf.yaml"))

@@ -107,27 +107,8 @@ func TestRulesValid(t *testing.T) {
 // user would, and checks that buf lint names file:line:column and the
 // problem.
 func TestBufLint(t *testing.T) {
-	buf, err := filepath.Abs("../../tools/node_modules/.bin/buf")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(buf); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("buf is missing (run: cd tools && npm ci): %v", err)
-		}
-		t.Skip("buf is not installed (cd tools && npm ci)")
-	}
-	goBin, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command to build the plugin")
-	}
-
-	// The plugin, on PATH under the name buf.yaml declares.
-	binDir := t.TempDir()
-	build := exec.Command(goBin, "build", "-o", filepath.Join(binDir, "buf-plugin-protocors"), ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	// buf, and the plugin on PATH under the name buf.yaml declares.
+	buf, binDir := bufAndPlugin(t)
 
 	// The workspace: testdata's buf.yaml and sample module, plus the
 	// protocors options schema.
@@ -210,4 +191,32 @@ func copyFile(t *testing.T, from, to string) {
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// bufAndPlugin returns the pinned buf (tools/node_modules) and a directory
+// holding the plugin, built from this module under the name buf.yaml
+// declares. It skips the test where either cannot be had, except in CI,
+// which installs buf and must not pass quietly without it.
+func bufAndPlugin(t *testing.T) (buf, binDir string) {
+	t.Helper()
+	buf, err := filepath.Abs("../../tools/node_modules/.bin/buf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(buf); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("buf is missing (run: cd tools && npm ci): %v", err)
+		}
+		t.Skip("buf is not installed (cd tools && npm ci)")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the plugin")
+	}
+	binDir = t.TempDir()
+	build := exec.Command(goBin, "build", "-o", filepath.Join(binDir, "buf-plugin-protocors"), ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return buf, binDir
 }

@@ -392,8 +392,15 @@ func benchFilesWith(tb testing.TB, methods int, policy *corspb.Policy, rule func
 			Name: proto.String(name), InputType: proto.String(flavor), OutputType: proto.String(flavor), Options: opts,
 		})
 	}
-	// Round-trip through bytes so the options arrive as a real descriptor
-	// source would hand them over.
+	return registryOf(tb, fdp)
+}
+
+// registryOf builds fdp, whose imports are in protoregistry.GlobalFiles,
+// into a registry of its own. fdp goes through bytes first, so its options
+// arrive as a real descriptor source hands them over (unknown fields, not
+// typed extensions).
+func registryOf(tb testing.TB, fdp *descriptorpb.FileDescriptorProto) *protoregistry.Files {
+	tb.Helper()
 	raw, err := proto.Marshal(fdp)
 	if err != nil {
 		tb.Fatal(err)

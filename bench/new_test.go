@@ -8,7 +8,6 @@ import (
 
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 	_ "google.golang.org/protobuf/types/known/emptypb" // registers google/protobuf/empty.proto
@@ -140,24 +139,7 @@ func scaleFiles(tb testing.TB, n int, servicePolicy *corspb.Policy, policy func(
 			Name: proto.String(fmt.Sprintf("M%05d", i)), InputType: proto.String(".google.protobuf.Empty"), OutputType: proto.String(".google.protobuf.Empty"), Options: opts,
 		})
 	}
-	// Round-trip through bytes, as a real descriptor source hands them over.
-	raw, err := proto.Marshal(fdp)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	fdp = &descriptorpb.FileDescriptorProto{}
-	if err := proto.Unmarshal(raw, fdp); err != nil {
-		tb.Fatal(err)
-	}
-	fd, err := protodesc.NewFile(fdp, protoregistry.GlobalFiles)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	files := new(protoregistry.Files)
-	if err := files.RegisterFile(fd); err != nil {
-		tb.Fatal(err)
-	}
-	return files
+	return registryOf(tb, fdp)
 }
 
 func getRule(format string) func(i int) *annotations.HttpRule {

@@ -46,16 +46,7 @@ import (
 // same-site).
 func TestBearerToken(t *testing.T) {
 	inEachEngine(t, func(t *testing.T, s *suite) {
-		appPage, err := s.serve("127.0.0.1:0", appHost, http.FileServer(http.Dir(bundleDir)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, site := range []struct {
-			name, page, apiHost, secFetchSite string
-		}{
-			{name: "subdomains", page: appPage, apiHost: apiHost, secFetchSite: ""},
-			{name: "localhost ports", page: s.page, apiHost: "localhost", secFetchSite: "same-site"},
-		} {
+		for _, site := range sameSiteLayouts(t, s) {
 			for _, origins := range []struct {
 				name  string
 				allow []string

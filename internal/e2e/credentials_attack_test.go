@@ -62,16 +62,7 @@ func (a *attackAPI) waitAnswers(t *testing.T, n int) []answer {
 // Sec-Fetch-Site: same-site).
 func TestAttackCredentials(t *testing.T) {
 	inEachEngine(t, func(t *testing.T, s *suite) {
-		appPage, err := s.serve("127.0.0.1:0", appHost, http.FileServer(http.Dir(bundleDir)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, site := range []struct {
-			name, page, apiHost, secFetchSite string
-		}{
-			{name: "subdomains", page: appPage, apiHost: apiHost, secFetchSite: ""},
-			{name: "localhost ports", page: s.page, apiHost: "localhost", secFetchSite: "same-site"},
-		} {
+		for _, site := range sameSiteLayouts(t, s) {
 			for _, policy := range []struct {
 				name   string
 				policy *corspb.Policy
@@ -136,4 +127,28 @@ func TestAttackCredentials(t *testing.T) {
 			}
 		}
 	})
+}
+
+// siteLayout is a page and an API on two origins of one site.
+type siteLayout struct {
+	name, page, apiHost string
+	// secFetchSite is what both engines send from page to API: "" over
+	// plain http between subdomains (not potentially trustworthy, so no
+	// Fetch Metadata: the middleware compares Origin with Host).
+	secFetchSite string
+}
+
+// sameSiteLayouts serves the page bundle on app.protocors.test and returns
+// the two same-site layouts the credentials tests run on: subdomains of
+// protocors.test, and two ports of localhost.
+func sameSiteLayouts(t *testing.T, s *suite) []siteLayout {
+	t.Helper()
+	appPage, err := s.serve("127.0.0.1:0", appHost, http.FileServer(http.Dir(bundleDir)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []siteLayout{
+		{name: "subdomains", page: appPage, apiHost: apiHost},
+		{name: "localhost ports", page: s.page, apiHost: "localhost", secFetchSite: "same-site"},
+	}
 }

@@ -157,13 +157,19 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // a browser marks as cross-origin (Sec-Fetch-Site "cross-site" or
 // "same-site"; without Sec-Fetch-Site, an Origin whose host differs from
 // the request's Host), and whose Origin the RPC's policy does not allow,
-// gets 403 before the wrapped handler runs.
+// gets 403 before the wrapped handler runs. So does such a request from an
+// allowed origin that carries credentials (a Cookie, an Authorization
+// header a browser attaches by itself, a TLS client certificate) when the
+// policy does not set allow_credentials: the browser would have blocked
+// its preflighted form. A bearer token the page set passes where the policy
+// lists Authorization by name.
 //
 // This is net/http.CrossOriginProtection's rule with the trusted origins
 // taken from each RPC's policy: CORS alone decides only what a page may
 // read, and a browser sends form, multipart and text/plain POSTs to any
 // origin without asking first. Requests without Origin and Sec-Fetch-Site
-// (non-browser clients) and same-origin requests are never refused. Turn it
+// (non-browser clients) and same-origin requests are never refused; the
+// Content-Type never decides that a request comes from no browser. Turn it
 // off only where another layer already refuses such requests.
 func WithCrossOriginProtection(on bool) Option {
 	return option(func(s *core.Settings) { s.ProtectionOff = !on })

@@ -17,7 +17,8 @@ const grpcContentTypePrefix = "application/grpc"
 // Requests for procedures with a CORS policy are answered (preflights) or
 // decorated (everything else) before next runs. Unsafe cross-origin
 // requests to any procedure of the descriptor source from an origin its
-// policy does not allow are refused (see protocors.WithCrossOriginProtection);
+// policy does not allow, or carrying credentials it does not allow, are
+// refused (see [github.com/protocors/protocors.WithCrossOriginProtection]);
 // all other requests reach next untouched.
 func (m *Middleware) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,10 +1,9 @@
 package core
 
 import (
-	"go.opentelemetry.io/otel/metric"
-
 	"log/slog"
 
+	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoregistry"
 

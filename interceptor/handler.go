@@ -51,7 +51,7 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 		expose := e.exposeOther
 		if r.Method != http.MethodGet {
 			if grpc, native := grpcContentType(r.Header["Content-Type"]); grpc {
-				if native && !browserMarked(r, &q) {
+				if native && !core.BrowserMarked(r, &q) {
 					// A gRPC client (HTTP/2 with trailers), which no
 					// browser can be: nothing to decorate, and nothing for
 					// the protection, which judges browsers only.
@@ -66,15 +66,6 @@ func (m *Middleware) Handler(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 		}
 	})
-}
-
-// browserMarked reports whether r carries a marker only browsers set:
-// Origin or Sec-Fetch-Site. Content-Type never decides that a request
-// comes from no browser: a page can send any Content-Type its policy's
-// cached preflight grants, "application/grpc+json" included, and connect-go
-// serves unary gRPC over HTTP/1.1.
-func browserMarked(r *http.Request, q *core.Request) bool {
-	return q.HasOrigin() || len(r.Header["Sec-Fetch-Site"]) > 0
 }
 
 // preflight answers a preflight for a CORS-enabled procedure: POST always,

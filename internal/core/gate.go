@@ -58,8 +58,16 @@ func (g *Gate) NoteAnyOrigin() { g.anyOrigin = true }
 // This is the no-Origin request of a non-browser client calling an RPC:
 // the commonest request a middleware sees, left at a few header reads.
 func (g *Gate) Unmarked(r *http.Request, q *Request) bool {
-	return !q.HasOrigin() && !g.anyOrigin && r.Method != http.MethodGet && r.Method != http.MethodHead &&
-		len(r.Header[hSecFetchSite]) == 0
+	return !g.anyOrigin && r.Method != http.MethodGet && r.Method != http.MethodHead && !BrowserMarked(r, q)
+}
+
+// BrowserMarked reports whether r carries a marker only browsers set:
+// Origin or Sec-Fetch-Site. These two alone decide that a request comes
+// from no browser, never its Content-Type: a page can send any
+// Content-Type a cached preflight granted ("application/grpc+json"
+// included), and connect-go serves unary gRPC over HTTP/1.1.
+func BrowserMarked(r *http.Request, q *Request) bool {
+	return q.HasOrigin() || len(r.Header[hSecFetchSite]) > 0
 }
 
 // NewGate returns the Gate the settings ask for. overrideOff is the
